@@ -1,0 +1,248 @@
+"""Decoding photos: a format whitelist, EXIF-upright RGB, a fast path for small targets, specific failures.
+
+Every failure is a `DecodeError` whose `reason` is short and meant for the user ("truncated or corrupt
+JPEG data", "permission denied"). Nothing here mutates Pillow's global settings: truncated files stay
+errors (`ImageFile.LOAD_TRUNCATED_IMAGES` is left False) and our own pixel limit is checked on the header
+before any pixel is decoded.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import stat
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO
+
+from PIL import Image
+
+from core.errors import DecodeError
+from core.imageio_convert import to_rgb
+from core.imageio_formats import (
+    EXTENSION_LABELS,
+    PILLOW_FORMATS,
+    ensure_plugins,
+    label_for_pillow_format,
+    sniff,
+    without_png_text,
+)
+from core.imageio_meta import orientation_of, taken_at_of, upright
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(EXTENSION_LABELS)
+
+# 200 MP is above any camera sensor (the largest are ~150 MP) and still decodes within a few GB.
+MAX_PIXELS = 200_000_000
+# Smaller than this is an icon, a tracking pixel or a spacer, not a photo worth indexing.
+MIN_SIDE = 8
+
+
+@dataclass(frozen=True)
+class DecodedPhoto:
+    image: Image.Image  # RGB, EXIF-upright; shrunk when a `target` was given
+    width: int  # original size, upright, whatever `target` was
+    height: int
+    taken_at: datetime | None  # EXIF DateTimeOriginal (else DateTime), naive camera-local time
+    format: str = ""  # what the content is ("JPEG", "HEIC"...), which may disagree with the extension
+
+
+def is_supported_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in SUPPORTED_EXTENSIONS
+
+
+def load_photo(path: str | os.PathLike[str], target: int | None = None) -> DecodedPhoto:
+    """Decode the photo at `path`; with `target`, shrink so the shorter side is about `target` pixels."""
+    name = os.fspath(path)
+    with _open_regular_file(name) as handle:
+        return _decode(handle, name, EXTENSION_LABELS.get(os.path.splitext(name)[1].lower()), target)
+
+
+def open_image(path: str | os.PathLike[str], target: int | None = None) -> Image.Image:
+    return load_photo(path, target).image
+
+
+def open_image_bytes(data: bytes, target: int | None = None) -> Image.Image:
+    if not data:
+        raise DecodeError("empty file (0 bytes)", None)
+    return _decode(io.BytesIO(data), None, None, target).image
+
+
+# --- opening the file -------------------------------------------------------------------------------------
+
+
+def _open_regular_file(name: str) -> IO[bytes]:
+    """Open for reading only if it is a non-empty regular file.
+
+    A FIFO named photo.jpg would block `open()` forever and a device may have side effects, so the type is
+    checked with stat first, and the open itself is non-blocking in case the path was swapped in between.
+    """
+    try:
+        info = os.stat(name)
+    except (FileNotFoundError, NotADirectoryError):
+        raise DecodeError("file not found", name) from None
+    except OSError as exc:
+        raise _os_error(exc, name) from None
+    _check_regular(info, name)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(name, flags)
+    except FileNotFoundError:
+        raise DecodeError("file vanished while reading", name) from None
+    except OSError as exc:
+        raise _os_error(exc, name) from None
+    try:
+        _check_regular(os.fstat(fd), name)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def _check_regular(info: os.stat_result, name: str) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise DecodeError(f"not a regular file ({_file_kind(info.st_mode)})", name)
+    if info.st_size == 0:
+        raise DecodeError("empty file (0 bytes)", name)
+
+
+def _file_kind(mode: int) -> str:
+    kinds = [(stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")]
+    kinds += [(stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")]
+    return next((kind for test, kind in kinds if test(mode)), "special file")
+
+
+def _os_error(exc: OSError, name: str | None) -> DecodeError:
+    """An OSError with an errno is the file system talking (not the decoder): say what it said."""
+    if isinstance(exc, PermissionError):
+        return DecodeError("permission denied", name)
+    if isinstance(exc, FileNotFoundError) or exc.errno in (getattr(os, "ESTALE", -1),):
+        return DecodeError("file vanished while reading", name)
+    return DecodeError(f"read error ({exc.strerror or exc})", name)
+
+
+# --- decoding ---------------------------------------------------------------------------------------------
+
+
+def _decode(handle: IO[bytes], name: str | None, ext_label: str | None, target: int | None) -> DecodedPhoto:
+    ensure_plugins()
+    head = handle.read(64)
+    handle.seek(0)
+    content_label = sniff(head)
+    try:
+        photo = _decode_checked(handle, name, content_label, target)
+    except DecodeError as exc:
+        if ext_label and content_label and ext_label != content_label and "extension" not in exc.reason:
+            exc.reason += f" (file extension says {ext_label} but content is {content_label})"
+        raise
+    finally:
+        handle.close()
+    if ext_label and ext_label != photo.format:
+        log.info("%s: file extension says %s but content is %s", name, ext_label, photo.format)
+    return photo
+
+
+def _decode_checked(
+    handle: IO[bytes], name: str | None, label: str | None, target: int | None, retry_png: bool = True
+) -> DecodedPhoto:
+    try:
+        return _decode_image(handle, name, target)
+    except DecodeError:
+        raise
+    except MemoryError:
+        raise DecodeError("not enough memory to decode this image", name) from None
+    except Image.DecompressionBombError as exc:
+        raise DecodeError(_bomb_reason(str(exc)), name) from None
+    except Image.UnidentifiedImageError:
+        raise DecodeError(_unidentified_reason(label), name) from None
+    except ValueError as exc:
+        if retry_png and label == "PNG" and ("MAX_TEXT_CHUNK" in str(exc) or "text chunks" in str(exc)):
+            return _decode_png_without_text(handle, name, target)
+        raise DecodeError(_corrupt_reason(label), name) from None
+    except OSError as exc:
+        if exc.errno is not None:
+            raise _os_error(exc, name) from None
+        raise DecodeError(_corrupt_reason(label), name) from None
+    except Exception:
+        # Decoders raise SyntaxError, struct.error, EOFError, KeyError... on bad data: all mean corrupt.
+        log.debug("decoding %s failed", name, exc_info=True)
+        raise DecodeError(_corrupt_reason(label), name) from None
+
+
+def _decode_png_without_text(handle: IO[bytes], name: str | None, target: int | None) -> DecodedPhoto:
+    """Pillow refuses PNG text chunks that inflate past 1 MB (huge XMP packets exist): drop them, keep pixels."""
+    handle.seek(0)
+    stripped = io.BytesIO(without_png_text(handle.read()))
+    return _decode_checked(stripped, name, "PNG", target, retry_png=False)
+
+
+def _decode_image(handle: IO[bytes], name: str | None, target: int | None) -> DecodedPhoto:
+    with Image.open(handle, formats=PILLOW_FORMATS) as img:
+        label = label_for_pillow_format(img.format)
+        header_size = img.size
+        _check_size(header_size, name)
+        if target:
+            # JPEG: DCT-domain scaling; HEIF: an embedded thumbnail. Both keep both sides >= target, so the
+            # shorter side is >= target whatever the rotation. Others ignore draft and decode in full.
+            img.draft(None, (target, target))
+        img.load()
+        # Read after load: PNG may keep eXIf after the pixels, and TIFF/HEIF orient themselves on load
+        # (their orientation tag is gone by then, so it is not applied twice).
+        orientation = orientation_of(img)
+        taken_at = taken_at_of(img)
+        rgb = to_rgb(img)
+    if target:
+        rgb = _shrink(rgb, target)
+    width, height = header_size if orientation < 5 else header_size[::-1]
+    return DecodedPhoto(upright(rgb, orientation), width, height, taken_at, label)
+
+
+def _check_size(size: tuple[int, int], name: str | None) -> None:
+    width, height = size
+    if width * height > MAX_PIXELS:
+        limit = MAX_PIXELS // 1_000_000
+        raise DecodeError(
+            f"image too large: {width}x{height} pixels exceeds the {limit} megapixel limit", name
+        )
+    if min(width, height) < MIN_SIDE:
+        raise DecodeError(f"image too small ({width}x{height} pixels)", name)
+
+
+def _shrink(img: Image.Image, target: int) -> Image.Image:
+    """Shrink so the shorter side is `target` (never enlarge).
+
+    Lanczos with a reducing gap: `reduce()` box-averages by an integer factor first (fast), Lanczos does
+    the last < 3x step (sharp, alias-free), so the model's own resize to target x target then sees nearly
+    the pixels it would get from the full-resolution image.
+    """
+    width, height = img.size
+    shorter = min(width, height)
+    if shorter <= target:
+        return img
+    size = (max(1, round(width * target / shorter)), max(1, round(height * target / shorter)))
+    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _bomb_reason(message: str) -> str:
+    """Pillow's own bomb guard (about 179 MP by default) can fire in `Image.open` before our check."""
+    numbers = [int(word.strip("()")) for word in message.split() if word.strip("()").isdigit()]
+    if len(numbers) >= 2:
+        return f"image too large: {numbers[0] // 1_000_000} megapixels exceeds the {numbers[1] // 1_000_000} megapixel limit"
+    return "image too large (decompression bomb guard)"
+
+
+def _unidentified_reason(label: str | None) -> str:
+    if label in PILLOW_LABELS:
+        return f"truncated or corrupt {label} header"
+    if label:
+        return f"unsupported format ({label})"
+    return "not an image (unrecognised format)"
+
+
+def _corrupt_reason(label: str | None) -> str:
+    return f"truncated or corrupt {label or 'image'} data"
+
+
+PILLOW_LABELS = frozenset(EXTENSION_LABELS.values())

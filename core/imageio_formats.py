@@ -1,0 +1,97 @@
+"""Which formats `core.imageio` opens, and recognising content by its first bytes (for precise reasons)."""
+
+from __future__ import annotations
+
+import struct
+import threading
+
+# Extension -> the label we show users; the same labels name what the content turns out to be.
+EXTENSION_LABELS: dict[str, str] = {
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".jpe": "JPEG",
+    ".png": "PNG",
+    ".webp": "WebP",
+    ".gif": "GIF",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".bmp": "BMP",
+    ".heic": "HEIC",
+    ".heif": "HEIC",
+    ".avif": "AVIF",
+}
+
+# The only Pillow plugins ever tried: exotic decoders (PSD, EPS, FITS...) are attack surface we don't need.
+# AVIF before HEIF so Pillow's own AVIF plugin (libavif) gets AVIF files, not libheif.
+PILLOW_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF", "HEIF")
+
+_PILLOW_LABELS = {"JPEG": "JPEG", "MPO": "JPEG", "WEBP": "WebP", "HEIF": "HEIC"}
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"II+\x00", "TIFF"),
+    (b"BM", "BMP"),
+    # Recognised but unsupported: worth naming in the reason rather than "not an image".
+    (b"%PDF", "PDF"),
+    (b"8BPS", "PSD"),
+    (b"\xff\x0a", "JPEG XL"),
+    (b"\x00\x00\x00\x0cJXL ", "JPEG XL"),
+    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
+)
+
+_lock = threading.Lock()
+_registered = False
+
+
+def ensure_plugins() -> None:
+    """Register pillow-heif's HEIF opener once (it adds a Pillow plugin; it changes nothing else)."""
+    global _registered
+    with _lock:
+        if not _registered:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+            _registered = True
+
+
+def label_for_pillow_format(pillow_format: str | None) -> str:
+    return _PILLOW_LABELS.get(pillow_format or "", pillow_format or "image")
+
+
+def sniff(head: bytes) -> str | None:
+    """What the first bytes say the content is, or None when they say nothing we know."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    if head[4:8] == b"ftyp":
+        return _sniff_ftyp(head)
+    return next((label for magic, label in _MAGIC if head.startswith(magic)), None)
+
+
+def _sniff_ftyp(head: bytes) -> str | None:
+    box_size = int.from_bytes(head[:4], "big")
+    brands = head[8 : min(max(box_size, 12), len(head))]
+    if b"avif" in brands or b"avis" in brands:
+        return "AVIF"
+    if any(brand in brands for brand in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1")):
+        return "HEIC"
+    return None
+
+
+def without_png_text(data: bytes) -> bytes:
+    """The PNG `data` minus its tEXt/zTXt/iTXt chunks (pixels and eXIf kept); unchanged if not walkable."""
+    signature, pos, kept = data[:8], 8, []
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        end = pos + 12 + length
+        if kind not in (b"tEXt", b"zTXt", b"iTXt"):
+            kept.append(data[pos:end])
+        pos = end
+        if kind == b"IEND":
+            break
+    return signature + b"".join(kept)
