@@ -1,0 +1,83 @@
+"""Choosing the torch device, precision and batch size for the embedder. Imports torch inside functions."""
+
+from __future__ import annotations
+
+from core.errors import ModelError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("fp32", "bf16", "fp16", "int8")
+
+# bf16 on CPU roughly doubles throughput, but is only offered where it keeps the vectors close enough to
+# fp32 ones that search results stay the same (cosine >= CPU_BF16_MIN_COSINE per image). Measured by
+# benchmarks/embed_speed.py on the full-size B/16-224 architecture with RANDOM weights (no hub access
+# here), per-image cosine to fp32 over 32 photo-like images: bf16 min 0.99997, mean 0.99997; int8 min
+# 0.99972, mean 0.99977. Random weights lack the activation outliers of trained ones, which are what
+# usually hurt low precision: re-measure with the released weights before relying on this.
+CPU_BF16_MIN_COSINE = 0.99
+MEASURED_CPU_BF16_COSINE = 0.99997  # the minimum above
+CPU_BF16_OK = MEASURED_CPU_BF16_COSINE >= CPU_BF16_MIN_COSINE
+
+# Batches: large enough to keep the device busy, small enough that a cancel or a search query waits little.
+# CPU: each B/16-224 batch of 8 takes ~1-2 s, and larger batches gain little there. CUDA (H100, B/16-224,
+# bf16, model only): ~3000 images/s from batch 32 up, so 128 leaves headroom for larger models without
+# making a batch long. MPS: a middle ground, not measured.
+BATCH_SIZES = {"cpu": 8, "mps": 32, "cuda": 128}
+
+
+def pick_device(requested: str = "auto") -> str:
+    """Auto picks CUDA, then Apple MPS, then CPU. An explicit device that is missing is a ModelError."""
+    import torch
+
+    if requested not in DEVICES:
+        raise ModelError(f"Unknown device {requested!r}; choose one of {', '.join(DEVICES)}.")
+    cuda = torch.cuda.is_available()
+    mps = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+    if requested == "auto":
+        return "cuda" if cuda else "mps" if mps else "cpu"
+    if (requested == "cuda" and not cuda) or (requested == "mps" and not mps):
+        raise ModelError(f"Device {requested!r} was asked for but is not available on this computer.")
+    return requested
+
+
+def pick_precision(device: str, requested: str | None = None) -> str:
+    """Half precision on a GPU (bf16 where supported), fp32 on CPU unless asked otherwise."""
+    if requested is None:
+        return _default_precision(device)
+    if requested not in PRECISIONS:
+        raise ModelError(f"Unknown precision {requested!r}; choose one of {', '.join(PRECISIONS)}.")
+    if requested not in allowed_precisions(device):
+        raise ModelError(
+            f"Precision {requested!r} is not offered on {device}; choose one of "
+            f"{', '.join(allowed_precisions(device))}."
+        )
+    return requested
+
+
+def allowed_precisions(device: str) -> tuple[str, ...]:
+    if device == "cpu":
+        # fp16 matmuls on CPU are slow or missing; int8 dynamic quantization is a CPU-only kernel.
+        return ("fp32", "bf16", "int8") if CPU_BF16_OK else ("fp32", "int8")
+    if device == "cuda":
+        return ("fp32", "bf16", "fp16") if _cuda_bf16() else ("fp32", "fp16")
+    return ("fp32", "fp16")
+
+
+def _default_precision(device: str) -> str:
+    if device == "cuda":
+        return "bf16" if _cuda_bf16() else "fp16"
+    if device == "mps":
+        return "fp16"
+    return "fp32"
+
+
+def _cuda_bf16() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+
+
+def torch_dtype(precision: str):  # -> torch.dtype; untyped so this module does not import torch
+    """The dtype weights are loaded in; int8 loads fp32 and quantizes afterwards."""
+    import torch
+
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)

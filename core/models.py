@@ -1,0 +1,169 @@
+"""The registry of known models and resolving a `--model` value (registry key, repo id or local folder).
+
+Nothing here imports torch or transformers: resolving is cheap and runs before the GUI shows a window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, NamedTuple
+
+from core.errors import ModelError
+
+Family = Literal["siglip", "siglip2"]
+FAMILIES: tuple[Family, ...] = ("siglip", "siglip2")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    key: str  # the storage key: vectors in the library are stored under it
+    repo_id: str
+    revision: str  # a commit sha, so a hub update can never silently change stored vectors
+    family: Family  # config model_type: "siglip" fixed resolution, "siglip2" NaFlex
+    label: str  # for people
+    download_mb: int = 0  # approximate size of the files we download, for messages
+
+
+# TODO(pin): replace each "main" below with the repository's 40-hex commit sha. They were not pinned
+# because no machine this was written on reaches the Hugging Face hub to read them. Until pinned, a hub
+# update to a repo could change its vectors under an unchanged storage key.
+_UNPINNED = "main"
+
+DEFAULT_MODEL = "siglip2-base-224"
+
+KNOWN_MODELS: dict[str, ModelSpec] = {
+    spec.key: spec
+    for spec in (
+        ModelSpec(
+            "siglip2-base-224",
+            "google/siglip2-base-patch16-224",
+            _UNPINNED,  # TODO(pin)
+            "siglip",
+            "SigLIP 2 B/16 224 (default)",
+            1_500,
+        ),
+        ModelSpec(
+            "siglip2-base-256",
+            "google/siglip2-base-patch16-256",
+            _UNPINNED,  # TODO(pin)
+            "siglip",
+            "SigLIP 2 B/16 256",
+            1_500,
+        ),
+        ModelSpec(
+            "siglip2-base-384",
+            "google/siglip2-base-patch16-384",
+            _UNPINNED,  # TODO(pin)
+            "siglip",
+            "SigLIP 2 B/16 384",
+            1_500,
+        ),
+        ModelSpec(
+            "siglip2-so400m-384",
+            "google/siglip2-so400m-patch14-384",
+            _UNPINNED,  # TODO(pin)
+            "siglip",
+            "SigLIP 2 So400m/14 384 (large, slow on CPU)",
+            4_600,
+        ),
+        ModelSpec(
+            "siglip2-so400m-naflex",
+            "google/siglip2-so400m-patch16-naflex",
+            _UNPINNED,  # TODO(pin)
+            "siglip2",
+            "SigLIP 2 So400m/16 NaFlex (keeps aspect ratio; large)",
+            4_600,
+        ),
+        ModelSpec(
+            "siglip-base-384",
+            "google/siglip-base-patch16-384",
+            _UNPINNED,  # TODO(pin)
+            "siglip",
+            "SigLIP 1 B/16 384",
+            820,
+        ),
+    )
+}
+
+
+class ResolvedModel(NamedTuple):
+    key: str  # storage key
+    source: str  # hub repo id, or an absolute folder path
+    revision: str | None  # None for a local folder
+    spec: ModelSpec | None  # None for a local folder
+
+    @property
+    def is_local(self) -> bool:
+        return self.spec is None
+
+
+PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json", "tf_model.h5", "flax_model.msgpack")
+
+
+def resolve_model(model: str) -> ResolvedModel:
+    """A registry key, a registry repo id, or a local folder with config.json and *.safetensors."""
+    if model in KNOWN_MODELS:
+        spec = KNOWN_MODELS[model]
+        return ResolvedModel(spec.key, spec.repo_id, spec.revision, spec)
+    for spec in KNOWN_MODELS.values():
+        if model == spec.repo_id:
+            return ResolvedModel(spec.key, spec.repo_id, spec.revision, spec)
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        folder = folder.resolve()
+        check_model_folder(folder)
+        return ResolvedModel(local_key(folder), str(folder), None, None)
+    known = ", ".join(KNOWN_MODELS)
+    raise ModelError(
+        f"Unknown model {model!r}. Known models: {known}; or give a local folder holding "
+        "config.json and *.safetensors."
+    )
+
+
+def check_model_folder(folder: Path) -> Family:
+    """Raise ModelError unless `folder` holds a SigLIP / SigLIP 2 config and safetensors weights."""
+    config_path = folder / "config.json"
+    if not config_path.is_file():
+        raise ModelError(f"{folder} is not a model folder: it has no config.json.")
+    if not _safetensors_files(folder):
+        if any((folder / name).exists() for name in PICKLE_WEIGHTS):
+            raise ModelError(
+                f"{folder}: only safetensors weights are loaded; this folder holds only pickle weights "
+                "(pytorch_model.bin), which can run arbitrary code when loaded. Convert them to "
+                "model.safetensors or choose another folder."
+            )
+        raise ModelError(f"{folder} has no model weights (*.safetensors).")
+    return _family(config_path)
+
+
+def _family(config_path: Path) -> Family:
+    try:
+        model_type = json.loads(config_path.read_text(encoding="utf-8")).get("model_type")
+    except (OSError, ValueError) as error:
+        raise ModelError(f"{config_path} cannot be read: {error}") from error
+    for family in FAMILIES:
+        if model_type == family:
+            return family
+    raise ModelError(
+        f"{config_path.parent} holds a {model_type!r} model; only SigLIP and SigLIP 2 "
+        "(model_type 'siglip' or 'siglip2') can be used."
+    )
+
+
+def local_key(folder: Path) -> str:
+    """`local:<name>-<hash>`: stable across sessions, and changes when config or weights change.
+
+    Weight file sizes stand in for their contents: hashing gigabytes on every start would be slow, and a
+    different model (or a re-conversion) changes config.json or a tensor size.
+    """
+    digest = hashlib.sha256((folder / "config.json").read_bytes())
+    for path in _safetensors_files(folder):
+        digest.update(f"\0{path.name}\0{path.stat().st_size}".encode())
+    return f"local:{folder.name}-{digest.hexdigest()[:12]}"
+
+
+def _safetensors_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.safetensors"))

@@ -1,0 +1,57 @@
+"""Fixtures shared by every test: tiny real models, generated photo folders, isolated app dirs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Nothing in the test run may reach the network or the user's real data.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOOKALIKE_DATA_DIR", str(tmp_path / "default-data"))
+    monkeypatch.setenv("LOOKALIKE_CACHE_DIR", str(tmp_path / "default-cache"))
+    monkeypatch.delenv("LOOKALIKE_MODEL", raising=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_siglip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.tinymodels import build_tiny_siglip
+
+    return build_tiny_siglip(tmp_path_factory.mktemp("tiny-siglip"))
+
+
+@pytest.fixture(scope="session")
+def tiny_siglip2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.tinymodels import build_tiny_siglip2
+
+    return build_tiny_siglip2(tmp_path_factory.mktemp("tiny-siglip2"))
+
+
+@pytest.fixture
+def photo_dir(tmp_path: Path) -> Path:
+    """A folder of 12 distinct photo-like JPEGs, two of them in a sub-folder."""
+    from tests.imagegen import write_photo
+
+    root = tmp_path / "photos"
+    for i in range(10):
+        write_photo(root / f"img_{i:02d}.jpg", seed=i)
+    for i in range(10, 12):
+        write_photo(root / "trip" / f"img_{i:02d}.jpg", seed=i)
+    return root
+
+
+@pytest.fixture
+def library(tmp_path: Path, tiny_siglip_dir: Path) -> Iterator[object]:
+    from core.library import Library
+
+    lib = Library(tmp_path / "data", model=str(tiny_siglip_dir), workers=0)
+    yield lib
+    lib.close()

@@ -1,0 +1,148 @@
+"""Tiny SigLIP / SigLIP 2 checkpoints built from configs, for tests that cannot reach the Hugging Face hub.
+
+Each builder writes a folder laid out like a hub snapshot (config.json, model.safetensors, tokenizer files,
+preprocessor_config.json) so the real loading code in `core.embedder` is exercised end to end. The configs
+mirror the released checkpoints in everything that changes behaviour (tokenizer class, right padding, EOS
+appended, no attention mask, 64 text positions, bilinear resize, mean/std 0.5) and shrink only the sizes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+# Words the tiny tokenizer learns; anything else falls back to byte tokens, as Gemma's does.
+# fmt: off
+_WORDS = [
+    "a", "an", "the", "of", "on", "in", "at", "with", "and", "red", "blue", "green", "yellow", "white",
+    "black", "shoes", "shoe", "dog", "dogs", "cat", "cats", "photo", "picture", "beach", "sunset",
+    "mountain", "mountains", "car", "cars", "street", "city", "tree", "trees", "house", "snow", "night",
+    "portrait", "people", "person", "child", "children", "flower", "flowers", "sea", "lake", "sky",
+    "cloud", "clouds", "birthday", "cake",
+]
+# fmt: on
+_SPECIAL_TOKENS = ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>"]  # Gemma's ids 0..4
+_BYTE_TOKENS = [f"<0x{i:02X}>" for i in range(256)]
+
+_TINY_TEXT = {
+    "hidden_size": 32,
+    "intermediate_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    # 64 like every released checkpoint: max_length padding depends on it.
+    "max_position_embeddings": 64,
+    "pad_token_id": 0,
+    "bos_token_id": 2,
+    "eos_token_id": 1,
+}
+_TINY_VISION = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2}
+
+
+def _train_vocab() -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """A BPE vocabulary over ▁-prefixed pieces, laid out like Gemma's (specials, then byte fallback)."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
+    tok.normalizer = normalizers.Replace(" ", "▁")
+    # Split before each ▁ so pieces look like Gemma's ("red", "▁shoes"); no merge crosses a word boundary.
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="never", split=True)
+    corpus = [" ".join(_WORDS[i : i + 6]) for i in range(len(_WORDS))] * 3
+    trainer = trainers.BpeTrainer(
+        vocab_size=600, special_tokens=_SPECIAL_TOKENS + _BYTE_TOKENS, show_progress=False
+    )
+    tok.train_from_iterator(corpus, trainer)
+    model = json.loads(tok.to_str())["model"]
+    merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]]
+    return model["vocab"], merges  # type: ignore[return-value]
+
+
+def _save_tokenizer(folder: Path) -> int:
+    """Save a GemmaTokenizer configured as SigLIP 2's hub tokenizer; returns its vocabulary size."""
+    from transformers import GemmaTokenizer
+
+    vocab, merges = _train_vocab()
+    tokenizer = GemmaTokenizer(
+        vocab=vocab,
+        merges=merges,
+        # As google/siglip2-*: EOS appended, no BOS, right padding, and no attention mask (the original
+        # model attends to the padding it was trained with).
+        add_bos_token=False,
+        add_eos_token=True,
+        padding_side="right",
+        model_input_names=["input_ids"],
+    )
+    tokenizer.save_pretrained(folder)
+    return len(vocab)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+def build_tiny_siglip(folder: Path, seed: int = 0) -> Path:
+    """A fixed-resolution checkpoint (model_type "siglip", like google/siglip2-base-patch16-224)."""
+    import torch
+    from transformers import SiglipConfig, SiglipModel
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab_size = _save_tokenizer(folder)
+    config = SiglipConfig(
+        text_config={**_TINY_TEXT, "vocab_size": vocab_size},
+        vision_config={**_TINY_VISION, "image_size": 32, "patch_size": 8},
+    )
+    torch.manual_seed(seed)
+    SiglipModel(config).eval().save_pretrained(folder)
+    _write_json(
+        folder / "preprocessor_config.json",
+        {
+            "image_processor_type": "SiglipImageProcessor",
+            "processor_class": "SiglipProcessor",
+            "do_resize": True,
+            "size": {"height": 32, "width": 32},
+            "resample": 2,  # BILINEAR, as the SigLIP 2 fixed-resolution checkpoints use
+            "do_rescale": True,
+            "rescale_factor": 1 / 255,
+            "do_normalize": True,
+            "image_mean": [0.5, 0.5, 0.5],
+            "image_std": [0.5, 0.5, 0.5],
+            "do_convert_rgb": True,
+        },
+    )
+    return folder
+
+
+def build_tiny_siglip2(folder: Path, seed: int = 0) -> Path:
+    """A NaFlex checkpoint (model_type "siglip2", like google/siglip2-so400m-patch16-naflex)."""
+    import torch
+    from transformers import Siglip2Config, Siglip2Model
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab_size = _save_tokenizer(folder)
+    config = Siglip2Config(
+        text_config={**_TINY_TEXT, "vocab_size": vocab_size},
+        # num_patches is the learned position grid (4x4 here, 16x16 released); NaFlex resizes it per image.
+        vision_config={**_TINY_VISION, "patch_size": 8, "num_patches": 16},
+    )
+    torch.manual_seed(seed)
+    Siglip2Model(config).eval().save_pretrained(folder)
+    _write_json(
+        folder / "preprocessor_config.json",
+        {
+            "image_processor_type": "Siglip2ImageProcessor",
+            "processor_class": "Siglip2Processor",
+            "do_resize": True,
+            "patch_size": 8,
+            "max_num_patches": 16,
+            "resample": 2,
+            "do_rescale": True,
+            "rescale_factor": 1 / 255,
+            "do_normalize": True,
+            "image_mean": [0.5, 0.5, 0.5],
+            "image_std": [0.5, 0.5, 0.5],
+            "do_convert_rgb": True,
+        },
+    )
+    return folder
