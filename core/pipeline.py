@@ -1,0 +1,253 @@
+"""The indexing pipeline: decode in worker processes -> embed in batches -> write in batched transactions.
+
+The three stages overlap: workers decode ahead (bounded look-ahead, so memory stays flat however many
+photos are pending), the calling thread runs the model, and a writer thread commits each batch. A batch
+is committed (vectors + photo rows, one transaction) before FAISS hears of it, so a kill at any moment
+loses at most the batches in flight and never attaches a vector to the wrong photo.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from core.errors import Cancelled, DecodeError
+from core.progress import TaskHandle
+from core.scanner import file_hash
+from core.store import Photo, Store, bump_generation, encode_vector, insert_vectors, update_photos
+
+# Decoded photos waiting for the model, per batch: 3 batches keep the model busy while a slow file (a
+# network drive, a huge PNG) holds one worker, and bound memory to a few MB per worker.
+LOOKAHEAD_BATCHES = 3
+
+
+class EmbedsPrepared(Protocol):
+    key: str
+    batch_size: int
+    image_size: int
+
+    def preprocessor(self) -> Callable[[Any], dict[str, np.ndarray]]: ...
+    def embed_preprocessed(self, items: Sequence[dict[str, np.ndarray]]) -> np.ndarray: ...
+
+
+@dataclass
+class Prepared:
+    """What a worker sends back for one photo: pixels ready for the model, or why it failed."""
+
+    photo_id: int
+    hash: str | None = None
+    width: int | None = None
+    height: int | None = None
+    taken_at: float | None = None
+    pixels: dict[str, np.ndarray] | None = None
+    error: str | None = None
+
+
+@dataclass
+class IndexReport:
+    embedded: int = 0
+    reused: int = 0  # vectors found by content hash (identical copies), no model run
+    failed: int = 0
+    cancelled: bool = False
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+
+def prepare(photo_id: int, path: str, target: int, preprocess: Callable[[Any], dict]) -> Prepared:
+    """Runs in a worker process: hash the bytes, decode, preprocess. Never raises for a bad photo."""
+    from core.imageio import load_photo
+
+    out = Prepared(photo_id)
+    try:
+        before = os.stat(path)
+        out.hash = file_hash(path)
+        decoded = load_photo(path, target=target)
+        after = os.stat(path)
+        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+            out.hash, out.error = None, "file changed while it was being read; it will be retried"
+            return out
+        out.width, out.height = decoded.width, decoded.height
+        out.taken_at = decoded.taken_at.timestamp() if decoded.taken_at else None
+        out.pixels = preprocess(decoded.image)
+    except DecodeError as exc:
+        out.error = exc.reason
+    except FileNotFoundError:
+        out.error = "file vanished while it was being read"
+    except PermissionError:
+        out.error = "permission denied"
+    except OSError as exc:
+        out.error = f"could not read the file: {exc.strerror or exc}"
+    except Exception as exc:  # a decoder bug must cost one photo, not the whole run
+        out.error = f"unexpected error while decoding: {type(exc).__name__}: {exc}"
+    return out
+
+
+def default_workers() -> int:
+    """All cores but one for decoding: the model needs the last one (and more, on a CPU-only machine)."""
+    env = os.environ.get("LOOKALIKE_WORKERS")
+    if env is not None:
+        return max(0, int(env))
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def make_executor(workers: int) -> Executor:
+    """Worker processes, started with 'spawn': forking a process that holds torch threads can deadlock.
+    `workers=0` decodes on one thread of this process (tests, tiny libraries)."""
+    if workers <= 0:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="lookalike-decode")
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+    )
+
+
+def _worker_init() -> None:
+    # Ctrl+C is for the main process, which stops cleanly; a worker dying on it would break the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+OnCommitted = Callable[[list[str]], None]  # hashes that just got vectors
+
+
+class Pipeline:
+    def __init__(
+        self, store: Store, embedder: EmbedsPrepared, handle: TaskHandle, on_committed: OnCommitted,
+        workers: int | None = None, lock: threading.RLock | None = None,
+    ) -> None:
+        self.store, self.embedder, self.handle = store, embedder, handle
+        # Held while a batch is committed and handed to FAISS, so the index is never saved in between.
+        self.lock = lock or threading.RLock()
+        self.on_committed = on_committed
+        self.workers = default_workers() if workers is None else workers
+        self.report = IndexReport()
+        self._paths: dict[int, str] = {}
+
+    def run(self, photos: Sequence[Photo]) -> IndexReport:
+        self.handle.start("indexing", len(photos))
+        if not photos:
+            return self.report
+        self._paths = {p.id: p.path for p in photos}
+        writer = _Writer(self._commit)
+        try:
+            with make_executor(self.workers) as pool:
+                self._feed(pool, photos, writer)
+        except Cancelled:
+            self.report.cancelled = True
+        finally:
+            writer.close()
+        return self.report
+
+    def _feed(self, pool: Executor, photos: Sequence[Photo], writer: _Writer) -> None:
+        pre = self.embedder.preprocessor()
+        size = self.embedder.batch_size
+        ahead: deque[Future[Prepared]] = deque()
+        batch: list[Prepared] = []
+        todo = iter(photos)
+        try:
+            while True:
+                for p in _take(todo, size * LOOKAHEAD_BATCHES - len(ahead)):
+                    ahead.append(pool.submit(prepare, p.id, p.path, self.embedder.image_size, pre))
+                if not ahead:
+                    break
+                batch.append(ahead.popleft().result())
+                if len(batch) >= size or not ahead:
+                    self.handle.checkpoint()
+                    writer.put(self._embed(batch))
+                    writer.raise_if_failed()
+                    batch = []
+        finally:
+            for f in ahead:
+                f.cancel()
+
+    def _embed(self, batch: list[Prepared]) -> tuple[list[Prepared], np.ndarray | None]:
+        """Run the model on the photos whose content has no vector yet; the rest reuse theirs."""
+        hashes = [p.hash for p in batch if p.pixels is not None and p.hash]
+        known = self.store.hashes_with_vectors(self.embedder.key, hashes)
+        fresh: dict[str, Prepared] = {}
+        for p in batch:
+            if p.pixels is not None and p.hash and p.hash not in known:
+                fresh.setdefault(p.hash, p)
+        if not fresh:
+            return batch, None
+        vecs = self.embedder.embed_preprocessed([p.pixels for p in fresh.values()])  # type: ignore[misc]
+        for p, v in zip(fresh.values(), vecs, strict=True):
+            p.pixels = {"vector": v}
+        return batch, vecs
+
+    def _commit(self, item: tuple[list[Prepared], np.ndarray | None]) -> None:
+        batch, _ = item
+        ok = [p for p in batch if p.error is None]
+        bad = [p for p in batch if p.error is not None]
+        fresh = [(p.hash, encode_vector(p.pixels["vector"])) for p in ok if p.pixels and "vector" in p.pixels]
+        with self.lock:
+            self._write(ok, bad, fresh)
+            self.on_committed([p.hash for p in ok if p.hash])
+        self.report.embedded += len(fresh)
+        self.report.reused += len(ok) - len(fresh)
+        self.report.failed += len(bad)
+        self.report.failures.extend((self._paths.get(p.photo_id, "?"), p.error or "") for p in bad)
+        self.handle.advance(len(batch))
+
+    def _write(self, ok: list[Prepared], bad: list[Prepared], fresh: list[tuple[str | None, bytes]]) -> None:
+        with self.store.write() as conn:
+            update_photos(conn, [
+                {"b_id": p.photo_id, "hash": p.hash, "width": p.width, "height": p.height,
+                 "taken_at": p.taken_at, "status": "ok", "error": None}
+                for p in ok
+            ])
+            update_photos(conn, [
+                {"b_id": p.photo_id, "hash": p.hash, "status": "failed", "error": p.error} for p in bad
+            ])
+            insert_vectors(conn, self.embedder.key, fresh)  # type: ignore[arg-type]
+            if ok:
+                bump_generation(conn, self.embedder.key)
+
+
+def _take(it: Iterable[Photo], n: int) -> list[Photo]:
+    out: list[Photo] = []
+    if n <= 0:
+        return out
+    for p in it:
+        out.append(p)
+        if len(out) >= n:
+            break
+    return out
+
+
+class _Writer:
+    """One thread that commits batches in order while the model works on the next one."""
+
+    def __init__(self, commit: Callable[[Any], None]) -> None:
+        self._commit = commit
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="lookalike-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, item: Any) -> None:
+        self._queue.put(item)
+
+    def raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self.raise_if_failed()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._commit(item)
+                except BaseException as exc:  # surfaced on the caller's thread
+                    self._error = exc

@@ -1,0 +1,342 @@
+"""SQLite access for the library: folders, photos and per-model vectors (the source of truth).
+
+All writes go through `Store.write()`, which serialises them on one lock and one transaction each, so
+the rest of the core never sees a half-applied change. Readers may run on any thread concurrently (WAL).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, Integer, and_, bindparam, create_engine, event, exists, func, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
+
+from core.errors import StorageError
+from core.schema import folders, meta, migrate, models, photos, vectors
+
+VECTOR_DTYPE = np.dtype("<f2")  # float16 halves the database; cosine error ~1e-4, far below ranking noise
+
+
+@dataclass(frozen=True)
+class Folder:
+    id: int
+    path: str
+    online: bool
+
+
+@dataclass(frozen=True)
+class Photo:
+    id: int
+    folder_id: int
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str | None
+    width: int | None
+    height: int | None
+    taken_at: float | None
+    status: str
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Counts:
+    photos: int
+    indexed: int
+    pending: int
+    failed: int
+    offline: int
+
+
+def encode_vector(vec: np.ndarray) -> bytes:
+    return np.asarray(vec, dtype=VECTOR_DTYPE).tobytes()
+
+
+def decode_vectors(blobs: Sequence[bytes], dim: int) -> np.ndarray:
+    """Stack float16 blobs into an (n, dim) float32 array with rows re-normalised."""
+    out = np.frombuffer(b"".join(blobs), dtype=VECTOR_DTYPE).reshape(len(blobs), dim).astype(np.float32)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, np.where(norms > 0, norms, 1.0), out=out)
+    return out
+
+
+def _photo(row: object) -> Photo:
+    m = row._mapping  # type: ignore[attr-defined]
+    return Photo(
+        m["id"], m["folder_id"], m["path"], m["size"], m["mtime_ns"], m["hash"], m["width"],
+        m["height"], m["taken_at"], m["status"], m["error"],
+    )
+
+
+def _has_vector(model: str):  # type: ignore[no-untyped-def]
+    return exists().where(and_(vectors.c.hash == photos.c.hash, vectors.c.model == model))
+
+
+class Store:
+    """One library database. Thread-safe; open one per process."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = db_path
+        self.engine: Engine = create_engine(
+            f"sqlite:///{db_path}", connect_args={"check_same_thread": False, "timeout": 30}
+        )
+        event.listen(self.engine, "connect", _configure_connection)
+        self._write_lock = threading.RLock()
+        with self.write() as conn:
+            migrate(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One serialised write transaction. Disk-full / read-only errors become StorageError."""
+        with self._write_lock:
+            try:
+                with self.engine.begin() as conn:
+                    yield conn
+            except OperationalError as exc:
+                raise StorageError(_storage_message(exc, self.path)) from exc
+
+    def read(self) -> Connection:
+        return self.engine.connect()
+
+    # -- folders --------------------------------------------------------------------------------
+    def folders(self) -> list[Folder]:
+        with self.read() as conn:
+            rows = conn.execute(select(folders).order_by(folders.c.path)).all()
+        return [Folder(r.id, r.path, bool(r.online)) for r in rows]
+
+    def add_folder(self, path: str) -> Folder:
+        with self.write() as conn:
+            row = conn.execute(select(folders).where(folders.c.path == path)).first()
+            if row is None:
+                conn.execute(folders.insert().values(path=path, added_at=time.time(), online=1))
+                row = conn.execute(select(folders).where(folders.c.path == path)).one()
+        return Folder(row.id, row.path, bool(row.online))
+
+    def remove_folder(self, folder_id: int) -> list[int]:
+        """Forget a folder and its photos (never touches the files). Returns the removed photo ids."""
+        with self.write() as conn:
+            ids = list(conn.scalars(select(photos.c.id).where(photos.c.folder_id == folder_id)))
+            conn.execute(photos.delete().where(photos.c.folder_id == folder_id))
+            conn.execute(folders.delete().where(folders.c.id == folder_id))
+            if ids:
+                bump_all_generations(conn)
+        return ids
+
+    # -- photos ---------------------------------------------------------------------------------
+    def photos_in_folder(self, folder_id: int) -> list[Photo]:
+        with self.read() as conn:
+            return [_photo(r) for r in conn.execute(select(photos).where(photos.c.folder_id == folder_id))]
+
+    def photo(self, photo_id: int) -> Photo | None:
+        with self.read() as conn:
+            row = conn.execute(select(photos).where(photos.c.id == photo_id)).first()
+        return _photo(row) if row else None
+
+    def photo_by_path(self, path: str) -> Photo | None:
+        with self.read() as conn:
+            row = conn.execute(select(photos).where(photos.c.path == path)).first()
+        return _photo(row) if row else None
+
+    def photos_by_ids(self, ids: Iterable[int]) -> dict[int, Photo]:
+        ids = list(ids)
+        out: dict[int, Photo] = {}
+        with self.read() as conn:
+            for chunk in _chunks(ids, 500):
+                for r in conn.execute(select(photos).where(photos.c.id.in_(chunk))):
+                    out[r.id] = _photo(r)
+        return out
+
+    def list_photos(self, model: str, offset: int = 0, limit: int | None = None) -> list[Photo]:
+        """Online photos in a stable order (newest capture first, then path), for browsing."""
+        q = (
+            select(photos)
+            .where(photos.c.status != "offline")
+            .order_by(photos.c.taken_at.desc().nulls_last(), photos.c.path)
+            .offset(offset)
+        )
+        if limit is not None:
+            q = q.limit(limit)
+        with self.read() as conn:
+            return [_photo(r) for r in conn.execute(q)]
+
+    def pending_photos(self, model: str) -> list[Photo]:
+        """Readable photos that have no vector for `model` yet (never read, or new content)."""
+        q = select(photos).where(photos.c.status == "ok", ~_has_vector(model)).order_by(photos.c.id)
+        with self.read() as conn:
+            return [_photo(r) for r in conn.execute(q)]
+
+    def failures(self) -> list[Photo]:
+        with self.read() as conn:
+            q = select(photos).where(photos.c.status == "failed").order_by(photos.c.path)
+            return [_photo(r) for r in conn.execute(q)]
+
+    def counts(self, model: str) -> Counts:
+        has_vec = _has_vector(model)
+        with self.read() as conn:
+            by_status: dict[str, int] = dict(
+                conn.execute(select(photos.c.status, func.count()).group_by(photos.c.status)).all()
+            )
+            indexed = conn.scalar(
+                select(func.count()).select_from(photos).where(photos.c.status == "ok", has_vec)
+            )
+        total = sum(by_status.values())
+        ok = by_status.get("ok", 0)
+        return Counts(total, indexed or 0, ok - (indexed or 0), by_status.get("failed", 0),
+                      by_status.get("offline", 0))
+
+    def folder_counts(self, model: str) -> dict[int, tuple[int, int, int]]:
+        """folder id -> (photos, indexed, failed) for the folder panel."""
+        indexed = func.sum(((photos.c.status == "ok") & _has_vector(model)).cast(Integer))
+        failed = func.sum((photos.c.status == "failed").cast(Integer))
+        q = select(photos.c.folder_id, func.count(), indexed, failed).group_by(photos.c.folder_id)
+        with self.read() as conn:
+            return {fid: (n, int(i or 0), int(f or 0)) for fid, n, i, f in conn.execute(q)}
+
+    # -- models and vectors ---------------------------------------------------------------------
+    def ensure_model(self, key: str, dim: int) -> None:
+        with self.write() as conn:
+            row = conn.execute(select(models.c.dim).where(models.c.key == key)).first()
+            if row is None:
+                conn.execute(models.insert().values(key=key, dim=dim, generation=0))
+
+    def model_dim(self, key: str) -> int | None:
+        with self.read() as conn:
+            return conn.scalar(select(models.c.dim).where(models.c.key == key))
+
+    def generation(self, key: str) -> int:
+        with self.read() as conn:
+            return conn.scalar(select(models.c.generation).where(models.c.key == key)) or 0
+
+    def model_keys(self) -> list[str]:
+        with self.read() as conn:
+            return list(conn.scalars(select(models.c.key).order_by(models.c.key)))
+
+    def hashes_with_vectors(self, model: str, hashes: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        with self.read() as conn:
+            for chunk in _chunks(list(set(hashes)), 500):
+                q = select(vectors.c.hash).where(vectors.c.model == model, vectors.c.hash.in_(chunk))
+                found.update(conn.scalars(q))
+        return found
+
+    def indexable(self, model: str, dim: int, chunk: int = 20_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(ids, vectors) of every online photo with a vector for `model`, in chunks: what FAISS holds."""
+        q = (
+            select(photos.c.id, vectors.c.vector)
+            .join(vectors, and_(vectors.c.hash == photos.c.hash, vectors.c.model == model))
+            .where(photos.c.status == "ok")
+            .order_by(photos.c.id)
+        )
+        with self.read() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=chunk).execute(q)
+            for part in result.partitions(chunk):
+                ids = np.fromiter((r[0] for r in part), dtype=np.int64, count=len(part))
+                yield ids, decode_vectors([r[1] for r in part], dim)
+
+    def count_indexable(self, model: str) -> int:
+        with self.read() as conn:
+            q = select(func.count()).select_from(photos).where(photos.c.status == "ok", _has_vector(model))
+            return conn.scalar(q) or 0
+
+    def vectors_for_photos(self, model: str, dim: int, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) for those of `ids` that are online and have a vector for `model`."""
+        got_ids: list[int] = []
+        blobs: list[bytes] = []
+        with self.read() as conn:
+            for chunk in _chunks(list(ids), 500):
+                q = (
+                    select(photos.c.id, vectors.c.vector)
+                    .join(vectors, and_(vectors.c.hash == photos.c.hash, vectors.c.model == model))
+                    .where(photos.c.id.in_(chunk), photos.c.status == "ok")
+                )
+                for pid, blob in conn.execute(q):
+                    got_ids.append(pid)
+                    blobs.append(blob)
+        vecs = decode_vectors(blobs, dim) if blobs else np.zeros((0, dim), np.float32)
+        return np.asarray(got_ids, dtype=np.int64), vecs
+
+    def ids_with_hashes(self, hashes: Iterable[str]) -> list[int]:
+        """Online photos whose content is one of `hashes` (identical copies share a vector)."""
+        out: list[int] = []
+        with self.read() as conn:
+            for chunk in _chunks(list(set(hashes)), 500):
+                q = select(photos.c.id).where(photos.c.hash.in_(chunk), photos.c.status == "ok")
+                out.extend(conn.scalars(q))
+        return out
+
+    def delete_orphan_vectors(self) -> int:
+        """Drop vectors no photo refers to any more (run after a scan, once moves have been matched)."""
+        with self.write() as conn:
+            referenced = select(photos.c.hash).where(photos.c.hash.is_not(None))
+            res = conn.execute(vectors.delete().where(vectors.c.hash.not_in(referenced)))
+        return res.rowcount or 0
+
+    def get_meta(self, key: str) -> str | None:
+        with self.read() as conn:
+            return conn.scalar(select(meta.c.value).where(meta.c.key == key))
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.write() as conn:
+            conn.execute(
+                text("INSERT INTO meta(key, value) VALUES (:k, :v) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+                {"k": key, "v": value},
+            )
+
+
+def bump_all_generations(conn: Connection) -> None:
+    conn.execute(models.update().values(generation=models.c.generation + 1))
+
+
+def bump_generation(conn: Connection, model: str) -> None:
+    conn.execute(models.update().where(models.c.key == model).values(generation=models.c.generation + 1))
+
+
+def insert_vectors(conn: Connection, model: str, items: Sequence[tuple[str, bytes]]) -> None:
+    if items:
+        conn.execute(
+            text("INSERT OR IGNORE INTO vectors(hash, model, vector) VALUES (:h, :m, :v)"),
+            [{"h": h, "m": model, "v": v} for h, v in items],
+        )
+
+
+def update_photos(conn: Connection, rows: Sequence[dict]) -> None:
+    """Bulk update of photo rows; each dict holds `b_id` plus the columns to set (same keys in all)."""
+    if rows:
+        cols: dict[str, Any] = {k: bindparam(k) for k in rows[0] if k != "b_id"}
+        conn.execute(photos.update().where(photos.c.id == bindparam("b_id")).values(**cols), list(rows))
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _configure_connection(dbapi_conn: object, _record: object) -> None:
+    cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    # WAL: readers never block the writer. synchronous=NORMAL is crash-safe in WAL mode (a killed
+    # process loses nothing committed; only power loss can drop the last commits, never corrupt).
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _storage_message(exc: OperationalError, path: Path) -> str:
+    msg = str(exc.orig) if exc.orig else str(exc)
+    if "full" in msg:
+        return f"the disk holding the library ({path.parent}) is full: free some space and run again"
+    if "readonly" in msg or "read-only" in msg:
+        return f"the library folder {path.parent} is read-only: Lookalike cannot save its index there"
+    return f"could not write the library database {path}: {msg}"

@@ -1,0 +1,85 @@
+"""Listing the photos under a library folder: what the scanner compares against the database."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from core.imageio import is_supported_name
+
+
+@dataclass(frozen=True)
+class FileStat:
+    path: str  # as stored: valid UTF-8 (see storable_path)
+    size: int
+    mtime_ns: int
+    problem: str | None = None  # set when the entry can never be read as a photo (FIFO, bad name)
+
+
+def storable_path(path: str) -> tuple[str, str | None]:
+    """SQLite text must be UTF-8; a name with invalid bytes is kept under an escaped form, as a failure."""
+    try:
+        path.encode("utf-8")
+        return path, None
+    except UnicodeEncodeError:
+        escaped = os.fsencode(path).decode("utf-8", "backslashreplace")
+        return escaped, "file name is not valid UTF-8; rename the file to index it"
+
+
+def is_excluded(path: str, patterns: Sequence[str]) -> bool:
+    """A pattern matches a whole path ("/home/me/Pictures/tmp*") or any single name in it ("*.part")."""
+    if not patterns:
+        return False
+    names = path.split(os.sep)
+    return any(fnmatch.fnmatch(path, p) or any(fnmatch.fnmatch(n, p) for n in names) for p in patterns)
+
+
+def walk_photos(
+    root: str, skip_dirs: frozenset[str] = frozenset(), exclude: Sequence[str] = ()
+) -> Iterator[FileStat]:
+    """Every supported photo below `root`: hidden names skipped, symlinks followed, loops never.
+
+    `skip_dirs` are other library folders nested inside this one; they are walked on their own.
+    """
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = os.stat(folder)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in seen:  # a symlink loop or a second link to a walked folder
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError:
+            continue  # unreadable folder: its photos simply stay as they were
+        for entry in entries:
+            if entry.name.startswith(".") or is_excluded(entry.path, exclude):
+                continue
+            found = _visit(entry, skip_dirs, stack)
+            if found is not None:
+                yield found
+
+
+def _visit(entry: os.DirEntry[str], skip_dirs: frozenset[str], stack: list[str]) -> FileStat | None:
+    try:
+        if entry.is_dir():
+            if entry.path not in skip_dirs:
+                stack.append(entry.path)
+            return None
+        if not is_supported_name(entry.name):
+            return None
+        st = entry.stat()
+    except OSError:
+        return None  # vanished while listing, or a dangling symlink
+    path, problem = storable_path(entry.path)
+    if problem is None and not stat.S_ISREG(st.st_mode):
+        problem = "not a regular file (a pipe, socket or device named like a photo)"
+    return FileStat(path, st.st_size, st.st_mtime_ns, problem)
