@@ -1,0 +1,213 @@
+"""The `lookalike` command line: index, search and status over the same `Library` the app uses.
+
+With no subcommand (or a photo path), `lookalike` opens the desktop window; the launcher in
+`desktop/launcher.py` decides that before calling `main` here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from core.errors import Cancelled, LookalikeError, ModelError
+from core.library import Library, LibraryStatus
+from core.progress import Progress, TaskHandle
+
+SUBCOMMANDS = ("index", "search", "status")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lookalike",
+        description="Find look-alike photos in your photo folders. With no command, opens the app.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="library folder (default: per-user data dir; LOOKALIKE_DATA_DIR)")
+    common.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+
+    model = argparse.ArgumentParser(add_help=False)
+    model.add_argument(
+        "--model", help="model key (see `lookalike models`) or a local model folder; LOOKALIKE_MODEL"
+    )
+    model.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+
+    p = sub.add_parser("index", parents=[common, model], help="add folders and bring the index up to date")
+    p.add_argument("folders", nargs="*", metavar="FOLDER", help="photo folders to add (default: all known)")
+    p.add_argument("--workers", type=int, default=None, help="decoding processes (default: cores - 1)")
+
+    p = sub.add_parser("search", parents=[common, model], help="find look-alikes of an image or a text")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--image", help="an image file (in the library or not)")
+    what.add_argument("--text", help='a description, e.g. "red canvas shoes"')
+    p.add_argument("--k", type=int, default=20, help="number of results (default 20)")
+
+    sub.add_parser("status", parents=[common], help="folders, photo counts, failures, index size")
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = build_parser()
+    if not argv:
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    command: Callable[[argparse.Namespace], int] = {
+        "index": cmd_index, "search": cmd_search, "status": cmd_status,
+    }[args.command]
+    try:
+        return command(args)
+    except ModelError as exc:
+        print(f"lookalike: model error: {exc}", file=sys.stderr)
+        return 3
+    except LookalikeError as exc:
+        print(f"lookalike: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lookalike: interrupted; everything indexed so far is kept", file=sys.stderr)
+        return 130
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    with Library(args.data_dir, model=args.model, device=args.device, workers=args.workers) as lib:
+        for folder in args.folders:
+            lib.add_folder(folder)
+        if not lib.folders():
+            print("lookalike: no folders yet: give one, e.g. `lookalike index ~/Pictures`", file=sys.stderr)
+            return 2
+        bar = ProgressBar(sys.stderr)
+        handle = TaskHandle(on_progress=bar.update)
+        try:
+            report = lib.update(handle)
+        except (KeyboardInterrupt, Cancelled):
+            handle.cancel()
+            bar.finish()
+            lib.save_index()
+            print("lookalike: interrupted; everything indexed so far is kept", file=sys.stderr)
+            return 130
+        bar.finish()
+    summary = report.summary()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"{summary['scanned']} photos scanned: {summary['embedded']} embedded, "
+            f"{summary['reused']} reused, {summary['removed']} removed, {summary['failed']} failed"
+        )
+    for path, reason in report.index.failures:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        print("lookalike: --k must be at least 1", file=sys.stderr)
+        return 2
+    with Library(args.data_dir, model=args.model, device=args.device, readonly=True) as lib:
+        if args.image is not None:
+            if not os.path.exists(args.image):
+                print(f"lookalike: no such file: {args.image}", file=sys.stderr)
+                return 2
+            results = lib.search_image(args.image, k=args.k)
+        else:
+            results = lib.search_text(args.text, k=args.k)
+    if args.json:
+        print(json.dumps({"results": [{"path": r.path, "score": round(r.score, 6)} for r in results]}))
+    else:
+        for r in results:
+            print(f"{r.score:.4f}  {r.path}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with Library(args.data_dir, readonly=True) as lib:
+        status = lib.status()
+    if args.json:
+        print(json.dumps(status_json(status)))
+    else:
+        print(format_status(status))
+    return 0
+
+
+def status_json(s: LibraryStatus) -> dict:
+    c = s.counts
+    return {
+        "data_dir": s.data_dir,
+        "model": s.model,
+        "folders": [
+            {"path": f.path, "online": f.online, "photos": f.photos, "indexed": f.indexed, "failed": f.failed}
+            for f in s.folders
+        ],
+        "photos": c.photos, "indexed": c.indexed, "pending": c.pending, "failed": c.failed,
+        "offline": c.offline,
+        "failures": [{"path": p, "reason": r} for p, r in s.failures],
+        "index_bytes": s.index_bytes,
+        "database_bytes": s.database_bytes,
+    }
+
+
+def format_status(s: LibraryStatus) -> str:
+    c = s.counts
+    lines = [f"library: {s.data_dir}", f"model:   {s.model}", "folders:"]
+    lines += [
+        f"  {f.path}  ({f.photos} photos{'' if f.online else ', OFFLINE'})" for f in s.folders
+    ] or ["  (none)"]
+    lines.append(
+        f"photos:  {c.photos} ({c.indexed} indexed, {c.pending} pending, {c.failed} failed, {c.offline} offline)"
+    )
+    lines.append(f"index:   {_size(s.index_bytes)} search index, {_size(s.database_bytes)} database")
+    if s.failures:
+        lines.append("failed photos:")
+        lines += [f"  {p}: {r}" for p, r in s.failures]
+    return "\n".join(lines)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal (plain lines every few seconds when not a terminal)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self._last = 0.0
+        self._shown = False
+
+    def update(self, p: Progress) -> None:
+        now = time.monotonic()
+        interval = 0.1 if self.tty else 5.0
+        if now - self._last < interval and p.done < p.total:
+            return
+        self._last = now
+        width = 30
+        filled = int(width * p.fraction)
+        eta = f" ETA {_duration(p.eta_s)}" if p.eta_s is not None and p.done < p.total else ""
+        line = f"{p.stage:<10} [{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total} {p.rate:.1f}/s{eta}"
+        self.out.write(("\r" + line.ljust(80)) if self.tty else line + "\n")
+        self.out.flush()
+        self._shown = True
+
+    def finish(self) -> None:
+        if self._shown and self.tty:
+            self.out.write("\n")
+            self.out.flush()
+
+
+def _duration(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
