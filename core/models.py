@@ -27,10 +27,10 @@ class ModelSpec:
     download_mb: int = 0  # approximate size of the files we download, for messages
 
 
-# TODO(pin): replace each "main" below with the repository's 40-hex commit sha. They were not pinned
-# because no machine this was written on reaches the Hugging Face hub to read them. Until pinned, a hub
-# update to a repo could change its vectors under an unchanged storage key.
-_UNPINNED = "main"
+# Revisions are commit shas, so a hub update can never silently change the vectors stored under a key.
+# They were read from public code that pins these repos (MTEB's model registry among them); no machine
+# this was written on reaches the hub to re-check them. Bump one deliberately, with a new storage key
+# if the weights changed.
 
 DEFAULT_MODEL = "siglip2-base-224"
 
@@ -40,7 +40,7 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "siglip2-base-224",
             "google/siglip2-base-patch16-224",
-            _UNPINNED,  # TODO(pin)
+            "75de2d55ec2d0b4efc50b3e9ad70dba96a7b2fa2",
             "siglip",
             "SigLIP 2 B/16 224 (default)",
             1_500,
@@ -48,7 +48,7 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "siglip2-base-256",
             "google/siglip2-base-patch16-256",
-            _UNPINNED,  # TODO(pin)
+            "3f9f96cb90da5dbc758b01813f2f6f1aee24c1ab",
             "siglip",
             "SigLIP 2 B/16 256",
             1_500,
@@ -56,7 +56,7 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "siglip2-base-384",
             "google/siglip2-base-patch16-384",
-            _UNPINNED,  # TODO(pin)
+            "f775b65a79762255128c981547af89addcfe0f88",
             "siglip",
             "SigLIP 2 B/16 384",
             1_500,
@@ -64,7 +64,7 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "siglip2-so400m-384",
             "google/siglip2-so400m-patch14-384",
-            _UNPINNED,  # TODO(pin)
+            "e8e487298228002f3d8a82e0cd5c8ea9c567f57f",
             "siglip",
             "SigLIP 2 So400m/14 384 (large, slow on CPU)",
             4_600,
@@ -72,7 +72,7 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "siglip2-so400m-naflex",
             "google/siglip2-so400m-patch16-naflex",
-            _UNPINNED,  # TODO(pin)
+            "cc24074f717b612951c2dead130904ab9b65a81e",
             "siglip2",
             "SigLIP 2 So400m/16 NaFlex (keeps aspect ratio; large)",
             4_600,
@@ -80,7 +80,7 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "siglip-base-384",
             "google/siglip-base-patch16-384",
-            _UNPINNED,  # TODO(pin)
+            "41aec1c83b32e0a6fca20ad88ba058aa5b5ea394",
             "siglip",
             "SigLIP 1 B/16 384",
             820,

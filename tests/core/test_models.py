@@ -31,9 +31,7 @@ def test_registry_holds_the_expected_checkpoints() -> None:
     assert all(key == spec.key for key, spec in KNOWN_MODELS.items())
 
 
-@pytest.mark.xfail(strict=True, reason="TODO(pin): revisions are not pinned to commit shas yet")
 def test_every_revision_is_pinned_to_a_commit() -> None:
-    # When the shas are filled in this passes, and strict xfail fails the run: remove the marker then.
     assert all(re.fullmatch(r"[0-9a-f]{40}", spec.revision) for spec in KNOWN_MODELS.values())
 
 
