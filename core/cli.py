@@ -9,16 +9,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from core.errors import Cancelled, LookalikeError, ModelError
-from core.library import Library, LibraryStatus
+from core.library import Library, LibraryStatus, UpdateReport
 from core.progress import Progress, TaskHandle
 
-SUBCOMMANDS = ("index", "search", "status")
+SUBCOMMANDS = ("index", "search", "status", "eval")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", parents=[common, model], help="add folders and bring the index up to date")
     p.add_argument("folders", nargs="*", metavar="FOLDER", help="photo folders to add (default: all known)")
     p.add_argument("--workers", type=int, default=None, help="decoding processes (default: cores - 1)")
+    p.add_argument(
+        "--precision", choices=("fp32", "bf16", "fp16", "int8"), default=None,
+        help="model precision (default: int8 on CPU, bf16/fp16 on a GPU; LOOKALIKE_PRECISION)",
+    )
+    p.add_argument(
+        "--watch", action="store_true",
+        help="then keep watching the folders and apply changes until Ctrl+C (one line per change on stderr)",
+    )
 
     p = sub.add_parser("search", parents=[common, model], help="find look-alikes of an image or a text")
     what = p.add_mutually_exclusive_group(required=True)
@@ -49,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=20, help="number of results (default 20)")
 
     sub.add_parser("status", parents=[common], help="folders, photo counts, failures, index size")
+    add_eval_parser(sub)
     return parser
 
 
@@ -62,7 +73,7 @@ def main(argv: Sequence[str]) -> int:
         parser.print_help()
         return 0
     command: Callable[[argparse.Namespace], int] = {
-        "index": cmd_index, "search": cmd_search, "status": cmd_status,
+        "index": cmd_index, "search": cmd_search, "status": cmd_status, "eval": cmd_eval,
     }[args.command]
     try:
         return command(args)
@@ -78,7 +89,9 @@ def main(argv: Sequence[str]) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    with Library(args.data_dir, model=args.model, device=args.device, workers=args.workers) as lib:
+    with Library(
+        args.data_dir, model=args.model, device=args.device, workers=args.workers, precision=args.precision
+    ) as lib:
         for folder in args.folders:
             lib.add_folder(folder)
         if not lib.folders():
@@ -95,16 +108,51 @@ def cmd_index(args: argparse.Namespace) -> int:
             print("lookalike: interrupted; everything indexed so far is kept", file=sys.stderr)
             return 130
         bar.finish()
+        print_index_report(report, args.json)
+        if args.watch:
+            return watch_folders(lib)
+    return 0
+
+
+def print_index_report(report: UpdateReport, as_json: bool) -> None:
     summary = report.summary()
-    if args.json:
-        print(json.dumps(summary))
+    if as_json:
+        print(json.dumps(summary), flush=True)
     else:
         print(
             f"{summary['scanned']} photos scanned: {summary['embedded']} embedded, "
-            f"{summary['reused']} reused, {summary['removed']} removed, {summary['failed']} failed"
+            f"{summary['reused']} reused, {summary['removed']} removed, {summary['failed']} failed",
+            flush=True,
         )
     for path, reason in report.index.failures:
         print(f"skipped {path}: {reason}", file=sys.stderr)
+
+
+def watch_folders(lib: Library) -> int:
+    """`index --watch`: apply changes as they happen until SIGINT or SIGTERM, then stop cleanly: the
+    batch being embedded is committed, the search index saved, and the exit status is 0."""
+    from core.watcher import LibraryWatcher
+
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def say(line: str) -> None:
+        print(f"lookalike: {line}", file=sys.stderr, flush=True)
+
+    watcher = LibraryWatcher(
+        lib, on_error=lambda exc: say(f"error: {exc}"), on_notice=say, on_batch=lambda b: say(b.describe())
+    )
+    try:
+        watcher.start()
+        say(f"watching {len(lib.folders())} folder(s); Ctrl+C to stop")
+        while not stop.wait(0.5):  # a timeout, so the signal handler runs promptly on every platform
+            pass
+        say("stopping: finishing the current batch")
+    finally:
+        watcher.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    say("stopped; the index is saved")
     return 0
 
 
@@ -136,6 +184,65 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         print(format_status(status))
     return 0
+
+
+def add_eval_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval", help="compare models on a labelled image set (mAP, precision@k, recall@10, speed)",
+        description="Each image queries all the others; a result is right when it has the same class.",
+    )
+    p.add_argument("folder", metavar="FOLDER", help="one subfolder per class, or a CSV of path,label")
+    p.add_argument("--models", required=True, help="comma-separated model keys or local model folders")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+    p.add_argument("--report", metavar="OUT.html", help="also write a self-contained HTML report")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    p.add_argument(
+        "--precision", choices=("fp32", "bf16", "fp16", "int8"), default=None,
+        help="model precision (default: as `index` uses it on this device; LOOKALIKE_PRECISION)",
+    )
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from core.evaluation import evaluate
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not models:
+        print("lookalike: --models needs at least one model", file=sys.stderr)
+        return 2
+    bar = ProgressBar(sys.stderr)
+    try:
+        handle = TaskHandle(on_progress=bar.update)
+        result = evaluate(args.folder, models, args.device, handle, args.precision)
+    except KeyboardInterrupt:
+        bar.finish()
+        print("lookalike: eval interrupted; nothing was written", file=sys.stderr)
+        return 130
+    bar.finish()
+    for path, reason in result.skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    if args.report:
+        from core.eval_report import write_report
+
+        write_report(result, args.report)
+        print(f"report written to {args.report}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.summary()))
+    else:
+        print(format_eval(result.summary()))
+    return 0
+
+
+def format_eval(summary: dict) -> str:
+    columns = ["mAP", "precision@1", "precision@5", "precision@10", "recall@10", "images_per_s"]
+    width = max(len("model"), *(len(m["model"]) for m in summary["models"]))
+    lines = [
+        f"{summary['images']} images, {summary['classes']} classes; each image queries all the others",
+        f"{'model':<{width}}  " + "  ".join(f"{c:>12}" for c in columns),
+    ]
+    for m in summary["models"]:
+        cells = [f"{m[c]:>12.1f}" if c == "images_per_s" else f"{m[c]:>12.4f}" for c in columns]
+        lines.append(f"{m['model']:<{width}}  " + "  ".join(cells))
+    return "\n".join(lines)
 
 
 def status_json(s: LibraryStatus) -> dict:

@@ -6,9 +6,12 @@ GUI window appears before they load (checked by a test). Weights are read from s
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import json
 import math
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +25,7 @@ from PIL import Image
 from core import device as devices
 from core.errors import ModelError, ModelUnavailableError
 from core.models import Family, ResolvedModel, check_model_folder, resolve_model
+from core.preprocess import NumpyPreprocessor, numpy_preprocessor
 
 DownloadProgress = Callable[[int, int], None]  # (bytes done, bytes total); total grows as files start
 
@@ -86,8 +90,10 @@ class Embedder:
         ]
         return self._concat(parts)
 
-    def preprocessor(self) -> ImagePreprocessor:
-        return ImagePreprocessor(str(self.folder))
+    def preprocessor(self) -> ImagePreprocessor | NumpyPreprocessor:
+        """For worker processes: the numpy copy of a fixed-resolution processor (no transformers import in
+        workers: seconds and ~300 MB each), else the checkpoint's own HF processor (NaFlex)."""
+        return numpy_preprocessor(self.folder) or ImagePreprocessor(str(self.folder))
 
     def embed_preprocessed(self, items: Sequence[dict[str, np.ndarray]]) -> np.ndarray:
         """Embed `ImagePreprocessor` outputs (one dict per image, arrays without the batch dimension)."""
@@ -99,11 +105,7 @@ class Embedder:
 
         with self._lock:
             model = self._model_or_load()
-            inputs = {
-                k: torch.from_numpy(np.asarray(arrays[k])).to(self.device)
-                for k in IMAGE_INPUTS
-                if k in arrays
-            }
+            inputs = {k: _to_device(arrays[k], self.device) for k in IMAGE_INPUTS if k in arrays}
             inputs["pixel_values"] = inputs["pixel_values"].to(devices.torch_dtype(self.precision))
             with torch.inference_mode():
                 return _normalised(model.get_image_features(**inputs))
@@ -142,6 +144,7 @@ class Embedder:
             self._model = None
             self._tokenizer = None
         gc.collect()
+        _return_freed_memory()
         if self.device == "cuda":
             import torch
 
@@ -290,7 +293,10 @@ def _load_model(folder: Path, family: Family, device: str, precision: str) -> An
 
 
 def _quantize_int8(model: Any) -> Any:
-    """Dynamic int8 quantization of every nn.Linear (weights int8, activations quantized per batch)."""
+    """Dynamic int8 quantization of the nn.Linear layers (weights int8, activations quantized per batch).
+
+    SigLIP 2 NaFlex's patch embedding is an nn.Linear whose `.weight.dtype` the model reads, which a
+    quantized layer lacks: it stays fp32 (one small layer, run once per image)."""
     import torch
 
     quantize = getattr(getattr(torch, "ao", None), "quantization", None)
@@ -299,7 +305,14 @@ def _quantize_int8(model: Any) -> Any:
     with warnings.catch_warnings():
         # Deprecated in favour of torchao (not a dependency); still present and working in torch 2.13.
         warnings.simplefilter("ignore")
-        return quantize.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        # inplace: a copy would hold the fp32 and int8 models at once (+1.5 GB peak for B/16).
+        layers = {
+            name: quantize.default_dynamic_qconfig
+            for name, module in model.named_modules()
+            # exact type: attention's out_proj subclasses Linear and must stay a float layer
+            if type(module) is torch.nn.Linear and not name.endswith("patch_embedding")
+        }
+        return quantize.quantize_dynamic(model, layers, dtype=torch.qint8, inplace=True)
 
 
 def _load_tokenizer(folder: Path) -> Any:
@@ -310,6 +323,24 @@ def _load_tokenizer(folder: Path) -> Any:
     except (OSError, ValueError, ImportError, AttributeError) as error:
         # e.g. SigLIP 1's sentencepiece-only tokenizer without the `sentencepiece` package installed.
         raise ModelError(f"The tokenizer in {folder} cannot be loaded: {error}") from error
+
+
+def _return_freed_memory() -> None:
+    """glibc keeps freed heap pages mapped; hand them back so an unloaded model stops counting as resident."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # musl or another libc: nothing to trim
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _to_device(array: np.ndarray, device: str) -> Any:
+    """On CUDA: copy from pinned memory without blocking, so the copy overlaps the previous batch's work
+    still queued on the GPU (the stream orders it before the model reads it)."""
+    import torch
+
+    tensor = torch.from_numpy(np.ascontiguousarray(array))
+    if device != "cuda":
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)
 
 
 def _normalised(output: Any) -> np.ndarray:

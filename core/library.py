@@ -7,9 +7,12 @@ for progress, pause and cancel. Nothing here prints or imports Qt; failures are 
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
@@ -22,7 +25,7 @@ from core.models import DEFAULT_MODEL, resolve_model
 from core.paths import default_data_dir
 from core.pipeline import IndexReport, Pipeline
 from core.progress import TaskHandle
-from core.scanner import ScanReport, scan
+from core.scanner import ScanReport, move_paths, scan, scan_paths
 from core.store import Counts, Folder, Photo, Store
 from core.vector_index import IndexFileError, VectorIndex
 
@@ -63,6 +66,14 @@ class LibraryStatus:
     failures: list[tuple[str, str]]  # (path, reason)
     index_bytes: int
     database_bytes: int
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    key: str  # storage key
+    source: str  # what to pass as `model` to load it (a registry key or a local folder)
+    indexed: int  # photos with a vector from this model
+    active: bool
 
 
 @dataclass(frozen=True)
@@ -107,18 +118,29 @@ class Library:
         readonly: bool = False,
         workers: int | None = None,
         exclude: Sequence[str] = (),
+        precision: str | None = None,
+        idle_unload_s: float | None = None,
     ) -> None:
         self.data_dir = Path(data_dir) if data_dir else default_data_dir()
         self.readonly = readonly
         self.device = device
         self.workers = workers
+        self.precision = precision  # None: LOOKALIKE_PRECISION, else the device's default (core.device)
+        # The model (~0.4-1.5 GB) is freed after this long unused; it reloads on the next use (seconds).
+        self.idle_unload_s = idle_unload_s if idle_unload_s is not None else default_idle_unload_s()
+        self._model_users = 0  # index runs and queries using the model right now: never unload under them
+        self._model_used_at = 0.0
+        self._idle_timer: threading.Timer | None = None
         self.exclude = list(exclude)
         self._lock = threading.RLock()  # one writer: SQLite and FAISS change together under it
         self._model_lock = threading.Lock()
         self._embedder: Embedder | None = None
         self._index: VectorIndex | None = None
+        self._index_file_generation: int | None = None  # the SQLite generation the index file matches
         self._process_lock: FileLock | None = None
         self._subscribers: list[Subscriber] = []
+        self._peers: dict[str, Library] = {}  # read-only views on other models, for comparisons
+        self._reader_generation: int | None = None  # (read-only) the generation its index was loaded at
         self._open_storage()
         chosen = model or os.environ.get("LOOKALIKE_MODEL")
         self.model_source = chosen or self.store.get_meta("model") or DEFAULT_MODEL
@@ -141,10 +163,18 @@ class Library:
                     f"another Lookalike process is updating the library in {self.data_dir}; "
                     "close it first (searching from a second process works while it runs)"
                 ) from None
+            except OSError as exc:
+                # A read-only or full data dir fails here first (creating the lock file); without this
+                # the user got a filelock traceback instead of a StorageError (tests/reliability).
+                self._process_lock = None
+                raise StorageError(_lock_message(self.data_dir, exc)) from exc
         self.store = Store(self.data_dir / DB_NAME)
 
     def close(self) -> None:
         with self._lock:
+            for peer in self._peers.values():
+                peer.close()
+            self._peers.clear()
             self.unload_model()
             self.store.close()
             if self._process_lock is not None:
@@ -158,16 +188,60 @@ class Library:
         self.close()
 
     # -- model ----------------------------------------------------------------------------------
-    def embedder(self) -> Embedder:
-        """The model, loaded on first use (seconds: torch is imported here, never at start-up)."""
+    def embedder(self, download_progress: Callable[[int, int], None] | None = None) -> Embedder:
+        """The model, loaded on first use (seconds: torch is imported here, never at start-up).
+
+        `download_progress(done_bytes, total_bytes)` is called on download threads on a first run."""
         with self._model_lock:
             if self._embedder is None:
                 from core.embedder import load_embedder
 
-                self._embedder = load_embedder(self.model_source, device=self.device)
+                self._embedder = load_embedder(
+                    self.model_source, device=self.device, precision=self.precision,
+                    download_progress=download_progress,
+                )
                 if not self.readonly:
                     self.store.ensure_model(self._embedder.key, self._embedder.dim)
+                    # Remember where a key's model comes from, so a comparison can load it later.
+                    self.store.set_meta(f"model_source:{self._embedder.key}", self.model_source)
+            self._touch_model()
             return self._embedder
+
+    @contextmanager
+    def _model_in_use(self) -> Iterator[None]:
+        """Marks the model busy (an index run, a query) so idle unloading waits until it is done."""
+        with self._model_lock:
+            self._model_users += 1
+        try:
+            yield
+        finally:
+            with self._model_lock:
+                self._model_users -= 1
+                self._touch_model()
+
+    def _touch_model(self) -> None:
+        """Called with `_model_lock` held: restart the idle clock and make sure a timer watches it."""
+        self._model_used_at = time.monotonic()
+        if self.idle_unload_s > 0 and self._idle_timer is None and self._embedder is not None:
+            self._start_idle_timer(self.idle_unload_s)
+
+    def _start_idle_timer(self, delay: float) -> None:
+        self._idle_timer = threading.Timer(delay, self._unload_if_idle)
+        self._idle_timer.daemon = True  # never keeps the process alive
+        self._idle_timer.start()
+
+    def _unload_if_idle(self) -> None:
+        """Runs on the timer's thread: unload if nobody used the model for `idle_unload_s`, else wait on."""
+        with self._model_lock:
+            self._idle_timer = None
+            if self._embedder is None:
+                return
+            idle = time.monotonic() - self._model_used_at
+            if self._model_users or idle < self.idle_unload_s:
+                self._start_idle_timer(max(0.05, self.idle_unload_s - idle))
+                return
+            self._embedder.unload()
+            self._embedder = None
 
     @property
     def model_loaded(self) -> bool:
@@ -175,6 +249,9 @@ class Library:
 
     def unload_model(self) -> None:
         with self._model_lock:
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
+                self._idle_timer = None
             if self._embedder is not None:
                 self._embedder.unload()
                 self._embedder = None
@@ -184,8 +261,13 @@ class Library:
         key = resolve_model(model).key
         with self._lock:
             self.unload_model()
+            # A scan may have changed the loaded index in memory only (a removal embeds nothing, so
+            # nothing saved it): save it now, or switching back would rebuild it from SQLite.
+            stale = self._index_file_generation != self.store.generation(self.model_key)
+            if self._index is not None and stale:
+                self.save_index()
             self.model_source, self.model_key = model, key
-            self._index = None
+            self._index, self._index_file_generation = None, None
             if not self.readonly:
                 self.store.set_meta("model", model)
 
@@ -242,19 +324,28 @@ class Library:
         ))
         return report
 
-    def index(self, handle: TaskHandle | None = None) -> IndexReport:
-        """Embed every photo that has no vector for the active model yet."""
+    def index(
+        self, handle: TaskHandle | None = None, *, save: bool = True, inline_below: int = 0
+    ) -> IndexReport:
+        """Embed every photo that has no vector for the active model yet.
+
+        `save=False` leaves saving the FAISS file to the caller (the watcher saves at most once a
+        second). Fewer than `inline_below` pending photos are decoded on a thread of this process:
+        starting decoding processes costs seconds, far more than a handful of photos takes."""
         self._require_writable()
         handle = handle or TaskHandle()
         pending = self.store.pending_photos(self.model_key)
         if not pending:
             handle.start("indexing", 0)
             return IndexReport()
-        embedder = self.embedder()
-        self._ensure_index()
-        pipeline = Pipeline(self.store, embedder, handle, self._on_committed, self.workers, lock=self._lock)
-        report = pipeline.run(pending)
-        self.save_index()
+        with self._model_in_use():
+            embedder = self.embedder()
+            self._ensure_index()
+            workers = 0 if len(pending) < inline_below else self.workers
+            pipeline = Pipeline(self.store, embedder, handle, self._on_committed, workers, lock=self._lock)
+            report = pipeline.run(pending)
+        if save:
+            self.save_index()
         return report
 
     def update(self, handle: TaskHandle | None = None) -> UpdateReport:
@@ -264,6 +355,39 @@ class Library:
         if not report.index.cancelled:
             self.store.delete_orphan_vectors()
         return report
+
+    # -- live updates (core.watcher) ------------------------------------------------------------
+    def refresh(
+        self, paths: Sequence[str], handle: TaskHandle | None = None, *, save: bool = True,
+        inline_below: int = 32,
+    ) -> UpdateReport:
+        """Apply what changed at `paths` only (files or folders, present or gone), then embed what is
+        new. Costs follow the paths, not the library. Vectors left without a photo are kept until the
+        next `update()`: a delete seen now may be half of a move whose other half is still to come."""
+        self._require_writable()
+        with self._lock:
+            report = scan_paths(self.store, paths, self.exclude)
+            self._apply_to_index(report)
+        self._notify_scan(report)
+        out = UpdateReport(scan=report)
+        out.index = self.index(handle, save=save, inline_below=inline_below)
+        return out
+
+    def apply_moves(self, moves: Sequence[tuple[str, str]]) -> ScanReport:
+        """Follow renames of files or folders the OS reported as (src, dest): paths updated in place, no
+        hashing, no embedding. Pairs that do not check out on disk are left for `refresh`."""
+        self._require_writable()
+        with self._lock:
+            report = move_paths(self.store, moves, self.exclude)
+            self._apply_to_index(report)
+        self._notify_scan(report)
+        return report
+
+    def _notify_scan(self, report: ScanReport) -> None:
+        self._notify(LibraryChanges(
+            tuple(report.added_ids), tuple(report.removed_ids), tuple(report.updated_ids),
+            folders=bool(report.offline or report.back_online or report.added or report.removed),
+        ))
 
     def _on_committed(self, hashes: list[str]) -> None:
         ids = self.store.ids_with_hashes(hashes)
@@ -292,11 +416,16 @@ class Library:
     def _ensure_index(self) -> VectorIndex | None:
         """Load the index file if it agrees with SQLite, else rebuild it from SQLite (and save it)."""
         with self._lock:
+            # A reader's index goes stale when the writing process changes the library.
+            stale = self.readonly and self._reader_generation != self.store.generation(self.model_key)
+            if self._index is not None and stale:
+                self._index = None
             if self._index is not None:
                 return self._index
             dim = self.store.model_dim(self.model_key)
             if dim is None:
                 return None  # this model has never embedded anything in this library
+            self._reader_generation = self.store.generation(self.model_key)
             self._index = self._load_index_file(dim) or self._rebuild_index(dim)
             return self._index
 
@@ -311,6 +440,8 @@ class Library:
             and index.dim == dim
             and len(index) == self.store.count_indexable(self.model_key)
         )
+        if fresh:
+            self._index_file_generation = stamp.get("generation")
         return index if fresh else None
 
     def _rebuild_index(self, dim: int) -> VectorIndex:
@@ -331,15 +462,13 @@ class Library:
         with self._lock:
             if self._index is None:
                 return
-            stamp = {
-                "model": self.model_key,
-                "generation": self.store.generation(self.model_key),
-                "count": len(self._index),
-            }
+            generation = self.store.generation(self.model_key)
+            stamp = {"model": self.model_key, "generation": generation, "count": len(self._index)}
             path = self.index_path()
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._index.save(path, stamp)
+                self._index_file_generation = generation
             except OSError as exc:
                 raise StorageError(f"could not save the search index to {path}: {exc.strerror or exc}") from exc
 
@@ -352,11 +481,35 @@ class Library:
         exclude = {self_id} if exclude_self and self_id is not None else set()
         return self._search(vec, k, exclude)
 
+    def models(self) -> list[ModelInfo]:
+        """Every model that has embedded photos of this library, with how many are indexed for it."""
+        out = []
+        for key in self.store.model_keys():
+            source = self.store.get_meta(f"model_source:{key}") or key
+            out.append(ModelInfo(key, source, self.store.count_indexable(key), key == self.model_key))
+        return out
+
+    def search_with_model(
+        self, model: str, source: ImageSource, k: int = 20, exclude_self: bool = False
+    ) -> list[SearchResult]:
+        """Look-alikes as another model sees them, without switching: a read-only view of this library
+        on that model's vectors and index (used to compare models side by side)."""
+        if resolve_model(model).key == self.model_key:
+            return self.search_image(source, k, exclude_self)
+        with self._lock:
+            peer = self._peers.get(model)
+            if peer is None:
+                peer = Library(self.data_dir, model=model, device=self.device, readonly=True)
+                self._peers[model] = peer
+        return peer.search_image(source, k, exclude_self)
+
     def search_text(self, query: str, k: int = 20) -> list[SearchResult]:
         query = query.strip()
         if not query:
             raise LibraryError("the text query is empty")
-        return self._search(self.embedder().embed_texts([query])[0], k, set())
+        with self._model_in_use():
+            vec = self.embedder().embed_texts([query])[0]
+        return self._search(vec, k, set())
 
     def _search(self, vec: np.ndarray, k: int, exclude: set[int]) -> list[SearchResult]:
         index = self._ensure_index()
@@ -388,7 +541,8 @@ class Library:
             raise LibraryError(f"photo {source} is not in the library or not indexed yet")
         else:
             image = source.convert("RGB")
-        return embedder.embed_images([image])[0], photo.id if photo else None
+        with self._model_in_use():
+            return embedder.embed_images([image])[0], photo.id if photo else None
 
     def _library_photo(self, source: ImageSource) -> Photo | None:
         if isinstance(source, bool):
@@ -431,3 +585,19 @@ class Library:
     def _require_writable(self) -> None:
         if self.readonly:
             raise LibraryError("this library was opened read-only")
+
+
+def default_idle_unload_s() -> float:
+    """Seconds of no use before the model is unloaded: LOOKALIKE_MODEL_IDLE_S, else 300 (0 = never)."""
+    try:
+        return max(0.0, float(os.environ.get("LOOKALIKE_MODEL_IDLE_S", "300")))
+    except ValueError:
+        return 300.0
+
+
+def _lock_message(data_dir: Path, exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"the disk holding the library ({data_dir}) is full: free some space and run again"
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"the library folder {data_dir} is read-only: Lookalike cannot save its index there"
+    return f"cannot write to the library folder {data_dir}: {exc.strerror or exc}"

@@ -11,14 +11,16 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+
+from sqlalchemy import and_, or_, select
 
 from core.progress import TaskHandle
 from core.schema import folders as folders_table
 from core.schema import photos as photos_table
 from core.store import Folder, Photo, Store, bump_all_generations, update_photos
-from core.walker import FileStat, walk_photos
+from core.walker import FileStat, is_excluded, is_hidden_below, stat_photo, walk_photos
 
 HASH_CHUNK = 1 << 20
 
@@ -86,8 +88,10 @@ class _Plan:
 
 def _plan(
     on_disk: dict[str, tuple[FileStat, int]], in_db: dict[str, Photo], report: ScanReport,
-    handle: TaskHandle,
+    handle: TaskHandle, elsewhere: Sequence[Photo] = (),
 ) -> _Plan:
+    """`elsewhere`: more photos whose files are gone, that a new file may be (a move seen in pieces);
+    unlike `in_db`'s missing ones they are only matched, never deleted here."""
     plan = _Plan()
     new_files: list[tuple[FileStat, int]] = []
     for path, (fs, folder_id) in on_disk.items():
@@ -102,7 +106,7 @@ def _plan(
 
     # Move detection: only a new file whose size matches a vanished photo can be that photo.
     by_size: dict[int, list[Photo]] = defaultdict(list)
-    for p in missing:
+    for p in [*missing, *elsewhere]:
         if p.hash:
             by_size[p.size].append(p)
     candidates = [(fs, fid) for fs, fid in new_files if fs.size in by_size and fs.problem is None]
@@ -208,3 +212,140 @@ def _apply(
         | set(report.index_remove)
     - set(report.added_ids) - set(report.removed_ids)
     )
+
+
+# -- targeted scans: what the watcher applies between full scans ------------------------------------
+
+
+def scan_paths(store: Store, paths: Iterable[str], exclude: Sequence[str] = ()) -> ScanReport:
+    """Bring the rows for `paths` only in line with the disk: files or folders, present or gone.
+
+    The watcher's targeted scan: its cost follows the number of paths, not the size of the library.
+    Paths outside the library, hidden or excluded ones, and those of an unreachable folder are left
+    alone (a full scan marks an unplugged drive's photos offline; they are never deleted here). A new
+    file whose content is a photo that vanished from elsewhere in the library is that photo, moved: it
+    keeps its row and vector. That catches moves the OS reports in pieces (across two watched folders,
+    a delete seen after the create), as long as the old row is still there.
+    """
+    report = ScanReport()
+    folders = store.folders()
+    online = {f.id for f in folders if os.path.isdir(f.path)}
+    on_disk: dict[str, tuple[FileStat, int]] = {}
+    in_db: dict[str, Photo] = {}
+    for path in set(paths):
+        folder = owning_folder(path, folders)
+        if folder is None or folder.id not in online:
+            continue
+        if is_hidden_below(path, folder.path) or is_excluded(path, exclude):
+            continue
+        for fs in _files_at(path, exclude):
+            owner = owning_folder(fs.path, folders)
+            if owner is not None and owner.id in online:
+                on_disk[fs.path] = (fs, owner.id)
+        for p in photos_at(store, path):
+            if p.folder_id in online:
+                in_db[p.path] = p
+    report.scanned = len(on_disk)
+    new_sizes = {fs.size for path, (fs, _) in on_disk.items() if path not in in_db}
+    elsewhere = [
+        p for p in _photos_with_sizes(store, new_sizes)
+        if p.path not in in_db and p.folder_id in online and p.status != "offline" and not os.path.lexists(p.path)
+    ]
+    plan = _plan(on_disk, in_db, report, TaskHandle(), elsewhere)
+    _apply(store, plan, [], [], report)
+    return report
+
+
+def move_paths(store: Store, moves: Sequence[tuple[str, str]], exclude: Sequence[str] = ()) -> ScanReport:
+    """Follow renames the OS reported, file or folder (src, dest): no hashing, no walking.
+
+    A photo stored under `src` takes the matching path under `dest` when the file there has the size
+    and mtime the row recorded (a rename keeps both) and nothing is left at its old path. Anything that
+    does not check out is left alone, for `scan_paths` to settle by content hash.
+    """
+    report = ScanReport()
+    folders = store.folders()
+    online = {f.id for f in folders if os.path.isdir(f.path)}
+    moving: dict[int, tuple[Photo, str, int]] = {}
+    for src, dest in moves:
+        for p in photos_at(store, src):
+            new = dest + p.path[len(src):]
+            owner = owning_folder(new, folders)
+            if owner is None or owner.id not in online or os.path.lexists(p.path):
+                continue
+            if is_hidden_below(new, owner.path) or is_excluded(new, exclude):
+                continue  # renamed out of sight: the walk would not see it, so it counts as deleted
+            fs = stat_photo(new)
+            if fs is not None and fs.problem is None and (fs.size, fs.mtime_ns) == (p.size, p.mtime_ns):
+                moving[p.id] = (p, fs.path, owner.id)
+    if moving:
+        _apply_moves(store, list(moving.values()), report)
+    return report
+
+
+def _apply_moves(store: Store, moving: list[tuple[Photo, str, int]], report: ScanReport) -> None:
+    new_paths = [new for _, new, _ in moving]
+    with store.write() as conn:
+        # A row still holding a destination path is stale: the rename replaced that file.
+        taken = [
+            pid for chunk in _chunks(new_paths, 500)
+            for pid in conn.scalars(select(photos_table.c.id).where(photos_table.c.path.in_(chunk)))
+            if pid not in {p.id for p, _, _ in moving}
+        ]
+        if taken:
+            conn.execute(photos_table.delete().where(photos_table.c.id.in_(taken)))
+        # Two steps, so that a chain of renames in one batch (a->b, b->c) never collides on the
+        # unique path column half-way through ("//" never starts a stored, absolute path).
+        update_photos(conn, [{"b_id": p.id, "path": f"//moving/{p.id}"} for p, _, _ in moving])
+        update_photos(conn, [
+            {"b_id": p.id, "path": new, "folder_id": fid, "status": "ok" if p.status == "offline" else p.status}
+            for p, new, fid in moving
+        ])
+        revived = [p.id for p, _, _ in moving if p.status == "offline"]
+        if taken or revived:
+            bump_all_generations(conn)
+    report.moved = len(moving)
+    report.removed = len(taken)
+    report.removed_ids = taken
+    report.index_remove = list(taken)
+    report.index_add = revived
+    report.updated_ids = [p.id for p, _, _ in moving]
+
+
+def owning_folder(path: str, folders: Sequence[Folder]) -> Folder | None:
+    """The innermost library folder holding `path` (library folders may nest)."""
+    best: Folder | None = None
+    for f in folders:
+        if (path == f.path or path.startswith(f.path + os.sep)) and (best is None or len(f.path) > len(best.path)):
+            best = f
+    return best
+
+
+def photos_at(store: Store, path: str) -> list[Photo]:
+    """The photo stored at `path`, and every photo below it when it is (or was) a folder."""
+    col = photos_table.c.path
+    # A range on the unique path index: every path starting with "path/" sorts in [path/, path0).
+    below = and_(col >= path + os.sep, col < path + chr(ord(os.sep) + 1))
+    with store.read() as conn:
+        return [Photo(**r._mapping) for r in conn.execute(select(photos_table).where(or_(col == path, below)))]
+
+
+def _files_at(path: str, exclude: Sequence[str]) -> Iterable[FileStat]:
+    if os.path.isdir(path):
+        return walk_photos(path, frozenset(), exclude)
+    fs = stat_photo(path)
+    return [fs] if fs is not None else []
+
+
+def _photos_with_sizes(store: Store, sizes: set[int]) -> list[Photo]:
+    out: list[Photo] = []
+    with store.read() as conn:
+        for chunk in _chunks(sorted(sizes), 500):
+            q = select(photos_table).where(photos_table.c.size.in_(chunk), photos_table.c.hash.is_not(None))
+            out.extend(Photo(**r._mapping) for r in conn.execute(q))
+    return out
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -6,6 +6,7 @@ the rest of the core never sees a half-applied change. Readers may run on any th
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -335,8 +336,17 @@ def _configure_connection(dbapi_conn: object, _record: object) -> None:
 
 def _storage_message(exc: OperationalError, path: Path) -> str:
     msg = str(exc.orig) if exc.orig else str(exc)
-    if "full" in msg:
+    # SQLite reports a full disk as "disk I/O error" when it cannot grow its -shm/-wal files (seen on a
+    # full tmpfs in tests/reliability), so ask the filesystem too.
+    if "full" in msg or ("disk I/O error" in msg and _disk_nearly_full(path.parent)):
         return f"the disk holding the library ({path.parent}) is full: free some space and run again"
     if "readonly" in msg or "read-only" in msg:
         return f"the library folder {path.parent} is read-only: Lookalike cannot save its index there"
     return f"could not write the library database {path}: {msg}"
+
+
+def _disk_nearly_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < (1 << 20)
+    except OSError:
+        return False

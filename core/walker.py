@@ -83,3 +83,25 @@ def _visit(entry: os.DirEntry[str], skip_dirs: frozenset[str], stack: list[str])
     if problem is None and not stat.S_ISREG(st.st_mode):
         problem = "not a regular file (a pipe, socket or device named like a photo)"
     return FileStat(path, st.st_size, st.st_mtime_ns, problem)
+
+
+def stat_photo(path: str) -> FileStat | None:
+    """One file, judged as `walk_photos` would judge it; None when it is gone or not a photo name."""
+    if not is_supported_name(os.path.basename(path)):
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    stored, problem = storable_path(path)
+    if problem is None and not stat.S_ISREG(st.st_mode):
+        problem = "not a regular file (a pipe, socket or device named like a photo)"
+    return FileStat(stored, st.st_size, st.st_mtime_ns, problem)
+
+
+def is_hidden_below(path: str, root: str) -> bool:
+    """A name starting with "." between `root` and `path` (the walk skips those folders and files)."""
+    rest = os.path.relpath(path, root)
+    return any(part.startswith(".") and part not in (".", "..") for part in rest.split(os.sep))

@@ -33,9 +33,10 @@ FAMILIES = ["siglip", "siglip2"]
 
 @pytest.fixture(scope="module")
 def embedders(tiny_siglip_dir: Path, tiny_siglip2_dir: Path) -> dict[str, Embedder]:
+    # fp32 explicitly: these tests check parity with the HF reference; the CPU default is int8 (core.device).
     return {
-        "siglip": load_embedder(str(tiny_siglip_dir), device="cpu"),
-        "siglip2": load_embedder(str(tiny_siglip2_dir), device="cpu"),
+        "siglip": load_embedder(str(tiny_siglip_dir), device="cpu", precision="fp32"),
+        "siglip2": load_embedder(str(tiny_siglip2_dir), device="cpu", precision="fp32"),
     }
 
 

@@ -1,0 +1,141 @@
+"""Resident memory: the app at rest after the model is unloaded, and the pipeline's own memory over a large run.
+
+    .venv/bin/python benchmarks/memory.py rest [--model-folder F] [--precision P]
+    .venv/bin/python benchmarks/memory.py pipeline [--photos 100000] [--model-folder F]
+
+rest: load the full-size B/16-224 model (random weights; built as benchmarks/index_speed.py does), embed
+a batch (no tokenizer in that folder: images only), unload it the way idle unloading does, and print the RSS at each step.
+
+pipeline: N small distinct JPEGs (tagged copies of 64 pictures) indexed through the real Library and
+pipeline (real worker processes, decode, SQLite, FAISS) with a stand-in model that returns random
+768-d vectors at once, so the run takes minutes and shows the memory of everything BUT the model. The
+peak RSS of this process and of this process plus its workers are printed; add the model's own RSS
+(from `rest`, or index_speed.py's model phase) for the total.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks.index_speed import BENCH_DIR, ensure_model  # noqa: E402
+
+
+def rss_mb() -> float:
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def at_rest(folder: str, precision: str | None) -> dict:
+    from core.embedder import load_embedder
+    from tests.imagegen import photo_like
+
+    out = {"start": rss_mb()}
+    embedder = load_embedder(folder, device="cpu", precision=precision)
+    out["loaded"] = rss_mb()
+    pre = embedder.preprocessor()
+    embedder.embed_preprocessed([pre(photo_like(i, (298, 224))) for i in range(8)])
+    out["after_embedding"] = rss_mb()
+    embedder.unload()
+    del embedder
+    gc.collect()
+    out["after_unload"] = rss_mb()
+    out["precision"] = precision or "default"
+    return out
+
+
+class RandomVectors:
+    """Stands in for the model: same interface as `Embedder`, returns unit vectors at once."""
+
+    def __init__(self, key: str, folder: str) -> None:
+        from core.preprocess import numpy_preprocessor
+
+        self.key, self.dim, self.batch_size, self.image_size = key, 768, 8, 224
+        self._pre = numpy_preprocessor(folder)
+        self._rng = np.random.default_rng(0)
+
+    def preprocessor(self):  # type: ignore[no-untyped-def]
+        return self._pre
+
+    def embed_preprocessed(self, items: Sequence[dict[str, np.ndarray]]) -> np.ndarray:
+        v = self._rng.standard_normal((len(items), self.dim)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    def unload(self) -> None:
+        pass
+
+
+def pipeline_run(folder: str, n: int) -> dict:
+    from core.library import Library
+    from tests.imagegen import write_photo
+
+    photos = BENCH_DIR / f"small-{n}"
+    if not (photos / f"p{n - 1:06d}.jpg").exists():
+        photos.mkdir(parents=True, exist_ok=True)
+        seeds = [write_photo(photos / f"seed{i}.jpg", seed=i, size=(320, 240)).read_bytes() for i in range(64)]
+        for i in range(n):
+            (photos / f"p{i:06d}.jpg").write_bytes(seeds[i % 64] + f"tag{i}".encode())
+        for i in range(64):
+            (photos / f"seed{i}.jpg").unlink()
+    peak = {"self": 0.0, "tree": 0.0}
+    done = threading.Event()
+    threading.Thread(target=_poll, args=(peak, done), daemon=True).start()
+    with tempfile.TemporaryDirectory(prefix="lookalike-mem-") as data, Library(data, model=folder) as lib:
+        lib.add_folder(photos)
+        lib.scan()
+        fake = RandomVectors(lib.model_key, folder)
+        lib.store.ensure_model(fake.key, fake.dim)
+        lib._embedder = fake  # type: ignore[assignment]  # the stand-in model, see the module docstring
+        started = time.perf_counter()
+        report = lib.index()
+        seconds = time.perf_counter() - started
+        index_mb = lib.index_path().stat().st_size / 2**20
+    done.set()
+    return {"photos": n, "embedded": report.embedded, "seconds": seconds, "peak_self_mb": peak["self"],
+            "peak_with_workers_mb": peak["tree"], "faiss_file_mb": index_mb}
+
+
+def _poll(peak: dict, done: threading.Event) -> None:
+    me = psutil.Process()
+    while not done.is_set():
+        own = me.memory_info().rss
+        total = own + sum(_rss(c) for c in me.children(recursive=True))
+        peak["self"] = max(peak["self"], own / 2**20)
+        peak["tree"] = max(peak["tree"], total / 2**20)
+        time.sleep(0.1)
+
+
+def _rss(proc: psutil.Process) -> int:
+    try:
+        return proc.memory_info().rss
+    except psutil.Error:
+        return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=("rest", "pipeline"))
+    parser.add_argument("--model-folder", default=str(BENCH_DIR / "siglip2-b16-224-random"))
+    parser.add_argument("--precision", default=None)
+    parser.add_argument("--photos", type=int, default=100_000)
+    args = parser.parse_args()
+    ensure_model(Path(args.model_folder))
+    result = at_rest(args.model_folder, args.precision) if args.what == "rest" else pipeline_run(
+        args.model_folder, args.photos)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
