@@ -1,0 +1,383 @@
+"""The main window: folders on the left, the library grid in the middle, look-alikes on the right,
+the status bar below. It wires the views to the `LibrarySession`; it never calls the core itself."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from core.paths import default_data_dir
+from desktop.errors_panel import ErrorsPanel
+from desktop.folders_panel import FoldersPanel
+from desktop.image_input import dropped_folders, image_source
+from desktop.library_session import LibrarySession
+from desktop.model_dialogs import DownloadDialog, ask_for_local_model
+from desktop.photo_grid import PhotoGrid, PhotoGridModel
+from desktop.qt import (
+    QAction,
+    QFileDialog,
+    QGuiApplication,
+    QHBoxLayout,
+    QKeySequence,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPixmap,
+    QPoint,
+    QPushButton,
+    QSettings,
+    QSlider,
+    QSplitter,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from desktop.results_pane import ResultsPane
+from desktop.status_bar import StatusBar
+from desktop.tasks import TaskManager
+from desktop.thumbnail_cache import ThumbnailCache
+
+DEFAULT_THUMB = 136
+REFRESH_MS = 300  # library changes arrive per batch; coalesce them before re-reading the grid
+IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.gif *.tif *.tiff *.bmp *.heic *.heif *.avif)"
+
+
+class MainWindow(QMainWindow):
+    first_paint = Signal()
+    results_shown = Signal()  # a search's results are in the pane (thumbnails may still be loading)
+
+    def __init__(
+        self, data_dir: str | Path | None = None, model: str | None = None, workers: int | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("Lookalike")
+        self.setAcceptDrops(True)
+        self.data_dir = Path(data_dir) if data_dir else default_data_dir()
+        self.tasks = TaskManager()
+        self.session = LibrarySession(self.tasks, self.data_dir, model, workers)
+        self.cache = ThumbnailCache(self.tasks, cache_dir)
+        self.cache.dpr = self.devicePixelRatioF()
+        self.grid_model = PhotoGridModel()
+        self.grid = PhotoGrid(self.grid_model, self.cache, DEFAULT_THUMB)
+        self.results = ResultsPane(self.cache)
+        self.folders = FoldersPanel()
+        self.status = StatusBar()
+        self.errors = ErrorsPanel(self)
+        self.search_box = QLineEdit()
+        self.zoom = QSlider(Qt.Orientation.Horizontal)
+        self.grid_caption = QLabel("")
+        self._painted = False
+        self._closed = False
+        self._query: Any = None
+        self._download: DownloadDialog | None = None
+        self._initial_image: str | None = None
+        self.compare_window: Any = None  # desktop.compare_window.CompareWindow, made on first use
+        self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
+        self._refresh.timeout.connect(self.refresh)
+        self._build()
+        self._connect()
+        self._restore_geometry()
+
+    # -- building -------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.setStatusBar(self.status)
+        self.search_box.setPlaceholderText("Search by text, e.g. “a dog on a beach” — Enter")
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.setAccessibleName("Text search")
+        open_button = QPushButton("Open image…")
+        open_button.setToolTip("Find look-alikes of an image file (Ctrl+O); or drop or paste one")
+        open_button.clicked.connect(self.open_image_dialog)
+        self.zoom.setRange(72, 320)
+        self.zoom.setValue(DEFAULT_THUMB)
+        self.zoom.setMaximumWidth(160)
+        self.zoom.setToolTip("Thumbnail size")
+        self.zoom.setAccessibleName("Thumbnail size")
+        top = QHBoxLayout()
+        top.addWidget(self.search_box, 1)
+        top.addWidget(open_button)
+        top.addSpacing(12)
+        top.addWidget(QLabel("Size"))
+        top.addWidget(self.zoom)
+        centre = QWidget()
+        column = QVBoxLayout(centre)
+        column.setContentsMargins(6, 6, 6, 0)
+        column.addLayout(top)
+        column.addWidget(self.grid_caption)
+        column.addWidget(self.grid, 1)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.folders)
+        self.splitter.addWidget(centre)
+        self.splitter.addWidget(self.results)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setSizes([230, 700, 470])
+        self.setCentralWidget(self.splitter)
+        self._build_menus()
+
+    def _build_menus(self) -> None:
+        file = self.menuBar().addMenu("&File")
+        self._action(file, "&Add folder…", self.folders.pick_folder, QKeySequence.StandardKey.New)
+        self._action(file, "&Open image…", self.open_image_dialog, QKeySequence.StandardKey.Open)
+        self.paste_action = self._action(file, "&Paste image", self.paste_image, QKeySequence.StandardKey.Paste)
+        file.addSeparator()
+        self._action(file, "&Update library", self.session.update, QKeySequence.StandardKey.Refresh)
+        self._action(file, "P&references…", self.open_preferences, QKeySequence.StandardKey.Preferences)
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        view = self.menuBar().addMenu("&View")
+        self._action(view, "&Unreadable photos…", self.show_errors)
+        self._action(view, "Find in &library", self.search_box.setFocus, QKeySequence.StandardKey.Find)
+        self._action(view, "&Compare models…", self.show_compare, "Ctrl+M")
+
+    def _action(self, menu: Any, text: str, slot: Any, key: Any = None) -> QAction:
+        action = QAction(text, self)
+        if key is not None:
+            action.setShortcut(QKeySequence(key))
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _connect(self) -> None:
+        s = self.session
+        s.opened.connect(self._on_opened)
+        s.open_failed.connect(lambda exc: self._show_error(f"Could not open the library: {exc}"))
+        s.changed.connect(lambda _changes: self._refresh.start())
+        s.status_ready.connect(self._on_status)
+        s.photos_ready.connect(self._on_photos)
+        s.progress.connect(self.status.set_progress)
+        s.indexing_started.connect(lambda: self.status.set_indexing(True))
+        s.indexing_finished.connect(self._on_indexed)
+        s.model_state.connect(self._on_model_state)
+        s.model_unavailable.connect(self._on_model_unavailable)
+        s.download_progress.connect(self._on_download)
+        s.results_ready.connect(self._on_results)
+        s.error.connect(self._show_error)
+        s.notice.connect(lambda text: self.status.showMessage(text, 15_000))
+        self.tasks.failed.connect(lambda exc: self._show_error(str(exc)))
+        self.folders.add_requested.connect(s.add_folder)
+        self.folders.remove_requested.connect(s.remove_folder)
+        self.status.pause_requested.connect(self.pause_indexing)
+        self.status.resume_requested.connect(self.resume_indexing)
+        self.status.errors_requested.connect(self.show_errors)
+        self.grid.chosen.connect(self.search_path)
+        self.results.find_lookalikes.connect(self.search_path)
+        self.search_box.returnPressed.connect(lambda: self.search_text(self.search_box.text()))
+        self.zoom.valueChanged.connect(self.grid.set_thumb_size)
+
+    # -- life cycle -----------------------------------------------------------------------------
+    def paintEvent(self, event: Any) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            # After this paint is on screen: only then start opening the library (in the background).
+            QTimer.singleShot(0, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self.first_paint.emit()
+        if not self._closed:
+            self.session.open()
+
+    def open_when_painted(self, image: str | None) -> None:
+        """Search by `image` (the command line's photo) as soon as the library is open."""
+        self._initial_image = image
+
+    def _on_opened(self) -> None:
+        self.status.showMessage(f"Library: {self.data_dir}", 4000)
+        self.refresh()
+        self.session.load_model()
+        self.session.update()  # catch up with what changed on disk while the app was closed
+        if self._initial_image:
+            self.search_path(self._initial_image)
+            self._initial_image = None
+
+    def refresh(self) -> None:
+        self.session.refresh_status()
+        self.session.load_photos()
+
+    def closeEvent(self, event: Any) -> None:
+        self._closed = True
+        self._save_geometry()
+        self.errors.close()
+        self.session.close()
+        super().closeEvent(event)
+
+    def _settings_store(self) -> QSettings:
+        return QSettings(str(self.data_dir / "window.ini"), QSettings.Format.IniFormat)
+
+    def _restore_geometry(self) -> None:
+        store = self._settings_store()
+        geometry = store.value("geometry")
+        if geometry is None or not self.restoreGeometry(geometry):  # type: ignore[arg-type]
+            self.resize(1360, 860)
+        if (state := store.value("splitter")) is not None:
+            self.splitter.restoreState(state)  # type: ignore[arg-type]
+        self.zoom.setValue(int(store.value("zoom", DEFAULT_THUMB)))  # type: ignore[call-overload]
+
+    def _save_geometry(self) -> None:
+        if not self.data_dir.exists():
+            return  # never create a library just to remember a window size
+        store = self._settings_store()
+        store.setValue("geometry", self.saveGeometry())
+        store.setValue("splitter", self.splitter.saveState())
+        store.setValue("zoom", self.zoom.value())
+        store.sync()
+
+    def grid_thumbnails_shown(self) -> bool:
+        """True when every photo visible in the grid shows its thumbnail (or is known unreadable)."""
+        view, size = self.grid, self.grid.thumb_delegate.size
+        first = view.indexAt(view.viewport().rect().topLeft() + QPoint(8, 8)).row()
+        if first < 0:
+            return self.grid_model.rowCount() == 0
+        visible = [r for r in range(first, min(first + 200, self.grid_model.rowCount()))
+                   if view.visualRect(self.grid_model.index(r)).intersects(view.viewport().rect())]
+        return all(self.cache.has(self.grid_model.photo_at(r).path, size) for r in visible)
+
+    # -- what the session reports ---------------------------------------------------------------
+    def _on_status(self, status: Any) -> None:
+        self.folders.set_folders(status.folders)
+        self.status.set_photo_count(status.counts.photos, status.counts.indexed)
+        self.status.set_failures(len(status.failures))
+        self.errors.set_failures(status.failures)
+
+    def _on_photos(self, photos: list) -> None:
+        self.grid_model.set_photos(photos)
+        self.grid_caption.setText(f"{len(photos):,} photos" if photos else
+                                  "Add a folder (File ▸ Add folder…, or drop one here) to fill the library.")
+
+    def _on_indexed(self, report: Any) -> None:
+        self.status.set_indexing(False)
+        self.refresh()
+        if report is not None:
+            s = report.summary()
+            self.status.showMessage(
+                f"Up to date: {s['scanned']:,} photos, {s['embedded']:,} newly indexed, {s['failed']:,} unreadable",
+                6000)
+
+    def _on_model_state(self, state: str) -> None:
+        self.status.set_model_state(state)
+        if state != "loading" and self._download is not None:
+            self._download.close()
+            self._download = None
+
+    def _on_download(self, done: int, total: int) -> None:
+        if self._download is None:
+            self.status.set_model_state("downloading")
+            self._download = DownloadDialog(self.session.library.model_source if self.session.library else "", self)
+            self._download.canceled.connect(self.session.cancel_download)
+        self._download.update_bytes(done, total)
+
+    def _on_model_unavailable(self, message: str) -> None:
+        folder = ask_for_local_model(message, self)
+        if folder and self.session.library is not None:
+            settings = self.session.settings
+            settings.model = folder
+            self.session.apply_settings(settings)
+
+    def _show_error(self, message: str) -> None:
+        self.status.show_error(message)
+        if self._query is not None:  # the search that was running failed: say so where results go
+            self.results.show_message("The search failed", message)
+            self._query = None
+
+    # -- searching ------------------------------------------------------------------------------
+    def search_path(self, path: str) -> None:
+        self._start_search(path, f"Look-alikes of {os.path.basename(path)}")
+        self.session.search_image(path, self.session.settings.results_k)
+        if self.compare_window is not None and self.compare_window.isVisible():
+            self.compare_window.compare(path)
+
+    def show_compare(self) -> None:
+        """Open the side-by-side model comparison; it follows every photo clicked from now on."""
+        from desktop.compare_window import CompareWindow
+
+        if self.compare_window is None:
+            self.compare_window = CompareWindow(self.session, self.cache, self)
+        self.compare_window.refresh_models()
+        self.compare_window.show()
+        self.compare_window.raise_()
+
+    def search_bytes(self, data: bytes) -> None:
+        self._start_search(data, "Look-alikes of the pasted image")
+        self.session.search_image(data, self.session.settings.results_k)
+
+    def search_text(self, text: str) -> None:
+        if text.strip():
+            self._start_search(text, f"Photos matching “{text.strip()}”")
+            self.session.search_text(text, self.session.settings.results_k)
+
+    def _start_search(self, query: Any, title: str) -> None:
+        self._query = query
+        self._search_started = time.monotonic()
+        self.results.show_message(title, "Searching…")
+
+    def _on_results(self, query: Any, results: list) -> None:
+        if query is not self._query and query != self._query:
+            return  # an older search finished after a newer one started
+        self._query = None
+        if isinstance(query, bytes):
+            pixmap = QPixmap()
+            pixmap.loadFromData(query)
+            scaled = pixmap.scaled(96, 96, Qt.AspectRatioMode.KeepAspectRatio,
+                                   Qt.TransformationMode.SmoothTransformation)
+            self.results.show_results("Look-alikes of the pasted image", results, query_pixmap=scaled)
+        elif isinstance(query, str) and os.path.isfile(query):
+            self.results.show_results(f"Look-alikes of {os.path.basename(query)}", results, query_path=query)
+            self.grid.select_path(query)
+        else:
+            self.results.show_results(f"Photos matching “{str(query).strip()}”", results)
+        self.results_shown.emit()
+
+    # -- image input ----------------------------------------------------------------------------
+    def open_image_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Find look-alikes of an image", "", IMAGE_FILTER)
+        if path:
+            self.search_path(path)
+
+    def paste_image(self) -> None:
+        source = image_source(QGuiApplication.clipboard().mimeData())
+        if source is None:
+            self.status.show_error("The clipboard holds no image")
+        elif isinstance(source, bytes):
+            self.search_bytes(source)
+        else:
+            self.search_path(source)
+
+    def dragEnterEvent(self, event: Any) -> None:
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:
+        mime = event.mimeData()
+        folders = dropped_folders(mime)
+        for folder in folders:
+            self.session.add_folder(folder)
+        if not folders and (source := image_source(mime)) is not None:
+            self.search_bytes(source) if isinstance(source, bytes) else self.search_path(source)
+        event.acceptProposedAction()
+
+    # -- indexing controls ----------------------------------------------------------------------
+    def pause_indexing(self) -> None:
+        self.session.pause()
+        self.status.set_paused(True)
+
+    def resume_indexing(self) -> None:
+        self.session.resume()
+        self.status.set_paused(False)
+
+    def show_errors(self) -> None:
+        self.errors.show()
+        self.errors.raise_()
+
+    def open_preferences(self) -> None:
+        from desktop.preferences import PreferencesDialog
+
+        lib = self.session.library
+        dialog = PreferencesDialog(self.session.settings, lib.model_source if lib else "", self)
+        if dialog.exec():
+            self.session.apply_settings(dialog.chosen_settings())

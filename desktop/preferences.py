@@ -1,0 +1,78 @@
+"""The preferences dialog: model (from the registry or a local folder), device, excluded folders and
+patterns. It edits a copy of `Settings`; the session saves and applies it (no restart needed)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from core.models import KNOWN_MODELS
+from core.settings import DEVICES, Settings
+from desktop.qt import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+DEVICE_LABELS = {"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)", "mps": "GPU (Apple)"}
+
+
+class PreferencesDialog(QDialog):
+    def __init__(self, settings: Settings, current_model: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self.resize(560, 380)
+        self._settings = settings
+        self.model = QComboBox()
+        for spec in KNOWN_MODELS.values():
+            self.model.addItem(f"{spec.label} (~{spec.download_mb:,} MB)", spec.key)
+        chosen = settings.model or current_model
+        if chosen not in KNOWN_MODELS:
+            self.model.addItem(f"Local folder: {chosen}", chosen)
+        self.model.setCurrentIndex(max(0, self.model.findData(chosen)))
+        browse = QPushButton("Local folder…")
+        browse.clicked.connect(self.choose_local_model)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(browse)
+        self.device = QComboBox()
+        for d in DEVICES:
+            self.device.addItem(DEVICE_LABELS[d], d)
+        self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
+        self.exclude = QPlainTextEdit("\n".join(settings.exclude))
+        self.exclude.setPlaceholderText("One per line: a folder (/home/me/Pictures/private) or a pattern (*.gif)")
+        form = QFormLayout()
+        form.addRow("Model", model_row)
+        form.addRow("Device", self.device)
+        form.addRow("Exclude", self.exclude)
+        note = QLabel("A new model indexes your photos again in the background; vectors of the old one are "
+                      "kept, so switching back is instant.")
+        note.setWordWrap(True)
+        note.setEnabled(False)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+
+    def choose_local_model(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a local model folder")
+        if folder:
+            self.model.addItem(f"Local folder: {folder}", folder)
+            self.model.setCurrentIndex(self.model.count() - 1)
+
+    def chosen_settings(self) -> Settings:
+        lines = [line.strip() for line in self.exclude.toPlainText().splitlines()]
+        return dataclasses.replace(
+            self._settings, model=str(self.model.currentData()), device=str(self.device.currentData()),
+            exclude=[line for line in lines if line],
+        )

@@ -1,0 +1,148 @@
+"""The look-alikes pane: `ResultsModel` (a list of SearchResult, best first) and `ResultsPane` (the query
+at the top, the results below with their similarity). Reusable: a side-by-side model comparison can
+put two of these next to each other; it only needs a thumbnail cache and `show_results`."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from desktop.photo_actions import describe
+from desktop.qt import (
+    QAbstractListModel,
+    QHBoxLayout,
+    QLabel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPixmap,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from desktop.thumb_delegate import ItemRole, PathRole
+from desktop.thumb_view import ThumbView
+from desktop.thumbnail_cache import ThumbnailCache
+
+if TYPE_CHECKING:
+    from core.library import SearchResult
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+QUERY_SIZE = 96
+
+
+class ResultsModel(QAbstractListModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.results: list[SearchResult] = []
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.results)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self.results[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{r.score:.3f}"  # the name is in the tooltip; a short caption stays readable
+        if role == PathRole:
+            return r.path
+        if role == ItemRole:
+            return r
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return describe(r.path, r.width, r.height, r.taken_at, r.score)
+        return None
+
+    def set_results(self, results: list[SearchResult]) -> None:
+        self.beginResetModel()
+        self.results = list(results)
+        self.endResetModel()
+
+
+class ResultsPane(QWidget):
+    find_lookalikes = Signal(str)  # a result was clicked/entered or "Find look-alikes of this" chosen
+    all_thumbnails_shown = Signal()  # every result's thumbnail is on screen (or known unreadable)
+
+    def __init__(self, cache: ThumbnailCache, size: int = 112) -> None:
+        super().__init__()
+        self.cache = cache
+        self.model = ResultsModel()
+        self.query_picture = QLabel()
+        self.query_picture.setFixedSize(QUERY_SIZE, QUERY_SIZE)
+        self.query_picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title = QLabel("Click a photo to see its look-alikes")
+        self.title.setWordWrap(True)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.detail = QLabel("…or type a description above, drop an image here, or paste one (Ctrl+V).")
+        self.detail.setWordWrap(True)
+        self.view = ThumbView(cache, size, captions=True)
+        self.view.setModel(self.model)
+        self.view.setAccessibleName("Look-alikes")
+        self.view.chosen.connect(self.find_lookalikes.emit)
+        self._query_path: str | None = None
+        self._waiting = False
+        cache.ready.connect(self._thumbnail_ready)
+        self._layout()
+
+    def _layout(self) -> None:
+        header = QHBoxLayout()
+        header.addWidget(self.query_picture)
+        words = QVBoxLayout()
+        words.addWidget(self.title)
+        words.addWidget(self.detail)
+        words.addStretch(1)
+        header.addLayout(words, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(header)
+        layout.addWidget(self.view, 1)
+
+    def show_results(self, title: str, results: list[SearchResult], query_path: str | None = None,
+                     query_pixmap: QPixmap | None = None) -> None:
+        """Show `results` (best first) for a query described by `title`, with its picture if any."""
+        self.title.setText(title)
+        best = f", best {results[0].score:.3f}" if results else ""
+        self.detail.setText(f"{len(results)} look-alikes{best}" if results else "No look-alikes found.")
+        self._query_path = query_path
+        self.query_picture.setPixmap(query_pixmap or QPixmap())
+        self.model.set_results(results)
+        self.view.scrollToTop()
+        if results:
+            self.view.setCurrentIndex(self.model.index(0, 0))
+        # Ask for every thumbnail now, not only the visible ones; reversed because the cache serves the
+        # newest request first, so the best match appears first.
+        for r in reversed(results):
+            self.cache.pixmap(r.path, self.view.thumb_delegate.size)
+        self._refresh_query_picture()
+        self._waiting = True
+        self._check_all_shown()
+
+    def show_message(self, title: str, detail: str = "") -> None:
+        self.title.setText(title)
+        self.detail.setText(detail)
+
+    def result_paths(self) -> list[str]:
+        return [r.path for r in self.model.results]
+
+    def thumbnails_shown(self) -> bool:
+        size = self.view.thumb_delegate.size
+        return all(self.cache.has(r.path, size) for r in self.model.results)
+
+    def _thumbnail_ready(self, path: str) -> None:
+        if path == self._query_path:
+            self._refresh_query_picture()
+        self._check_all_shown()
+
+    def _refresh_query_picture(self) -> None:
+        if self._query_path and os.path.exists(self._query_path):
+            pixmap = self.cache.pixmap(self._query_path, QUERY_SIZE)
+            if pixmap is not None:
+                self.query_picture.setPixmap(pixmap)
+
+    def _check_all_shown(self) -> None:
+        if self._waiting and self.thumbnails_shown():
+            self._waiting = False
+            self.all_thumbnails_shown.emit()

@@ -1,0 +1,94 @@
+"""The status bar: model state, indexing progress (done/total, rate, ETA) with pause/resume, the
+number of unreadable photos (opens the errors panel) and the last error message."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from desktop.qt import QLabel, QProgressBar, QStatusBar, QToolButton, Signal
+
+if TYPE_CHECKING:
+    from core.progress import Progress
+
+MESSAGE_MS = 8000
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def progress_text(p: Progress, paused: bool) -> str:
+    parts = [f"{p.stage.capitalize()} {p.done:,}/{p.total:,}"]
+    if paused:
+        parts.append("paused")
+    elif p.rate > 0:
+        parts.append(f"{p.rate:.1f}/s")
+        if p.eta_s is not None and p.done < p.total:
+            parts.append(f"ETA {format_eta(p.eta_s)}")
+    return " · ".join(parts)
+
+
+class StatusBar(QStatusBar):
+    pause_requested = Signal()
+    resume_requested = Signal()
+    errors_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model_label = QLabel("Model: not loaded")
+        self.photos_label = QLabel("")
+        self.progress_label = QLabel("")
+        self.bar = QProgressBar()
+        self.bar.setMaximumWidth(180)
+        self.bar.setTextVisible(False)
+        self.pause_button = QToolButton()
+        self.pause_button.setText("Pause")
+        self.pause_button.clicked.connect(self._toggle_pause)
+        self.errors_button = QToolButton()
+        self.errors_button.setAutoRaise(True)
+        self.errors_button.clicked.connect(self.errors_requested.emit)
+        for w in (self.progress_label, self.bar, self.pause_button):
+            self.addPermanentWidget(w)
+        self.addPermanentWidget(self.errors_button)
+        self.addPermanentWidget(self.photos_label)
+        self.addPermanentWidget(self.model_label)
+        self._paused = False
+        self.set_indexing(False)
+        self.set_failures(0)
+
+    def set_model_state(self, state: str) -> None:
+        self.model_label.setText(f"Model: {state}")
+
+    def set_photo_count(self, photos: int, indexed: int) -> None:
+        self.photos_label.setText(f"{photos:,} photos, {indexed:,} indexed")
+
+    def set_indexing(self, running: bool) -> None:
+        for w in (self.progress_label, self.bar, self.pause_button):
+            w.setVisible(running)
+        if not running:
+            self._paused = False
+            self.pause_button.setText("Pause")
+
+    def set_progress(self, p: Progress) -> None:
+        self.progress_label.setText(progress_text(p, self._paused))
+        self.bar.setMaximum(max(p.total, 1))
+        self.bar.setValue(min(p.done, max(p.total, 1)))
+
+    def set_paused(self, paused: bool) -> None:
+        self._paused = paused
+        self.pause_button.setText("Resume" if paused else "Pause")
+        if paused:
+            self.progress_label.setText(self.progress_label.text().split(" · ")[0] + " · paused")
+
+    def set_failures(self, count: int) -> None:
+        self.errors_button.setText(f"⚠ {count} unreadable" if count else "")
+        self.errors_button.setVisible(count > 0)
+
+    def show_error(self, message: str) -> None:
+        self.showMessage(message, MESSAGE_MS)
+
+    def _toggle_pause(self) -> None:
+        (self.resume_requested if self._paused else self.pause_requested).emit()
