@@ -346,3 +346,31 @@ def test_download_progress_reports_the_bytes_bar_only() -> None:
     disk.total += 500
     disk.update(1_100)
     assert reports == [(400, 1_000), (1_500, 1_500)]
+
+
+@pytest.mark.parametrize("family", ["siglip", "siglip2"])
+@pytest.mark.parametrize("fmt", ["JPEG", "HEIF"])
+def test_fast_decode_path_embeds_like_the_full_decode(
+    embedders: dict[str, Embedder], tmp_path: Path, family: str, fmt: str
+) -> None:
+    """The JPEG draft / HEIC thumbnail fast path must not change what the model sees (cosine >= 0.99).
+
+    NaFlex is checked at the released patch budget (256 patches): at the tiny model's 16 patches (a
+    32-pixel image) any two resamplings differ more than the fast path does at real sizes."""
+    import json
+
+    from core.imageio import open_image
+    from tests.imagegen import write_photo
+
+    embedder = embedders[family]
+    if family == "siglip2":
+        folder = Path(shutil.copytree(embedder.folder, tmp_path / "naflex-256"))
+        config = json.loads((folder / "preprocessor_config.json").read_text())
+        (folder / "preprocessor_config.json").write_text(json.dumps({**config, "max_num_patches": 256}))
+        embedder = load_embedder(str(folder), device="cpu", precision="fp32")
+    suffix = ".jpg" if fmt == "JPEG" else ".heic"
+    paths = [write_photo(tmp_path / f"p{i}{suffix}", seed=300 + i, size=(2400, 1800)) for i in range(4)]
+    fast = embedder.embed_images([open_image(p, target=embedder.image_size) for p in paths])
+    full = embedder.embed_images([open_image(p) for p in paths])
+    cosines = (fast * full).sum(axis=1)
+    assert cosines.min() >= 0.99, cosines
