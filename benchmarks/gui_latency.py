@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from rescan_speed import write_photos  # noqa: E402
+from rescan_speed import give_random_vectors, write_photos  # noqa: E402
 
 
 def first_paint(repeats: int) -> list[float]:
@@ -38,32 +38,13 @@ def first_paint(repeats: int) -> list[float]:
 
 
 def fake_index(data: Path, model: str, photos: Path) -> None:
-    import numpy as np
-
+    """A library of `photos` with random vectors of the model's size: the GUI timings need no real model."""
     from core.library import Library
-    from core.store import bump_generation, encode_vector, insert_vectors, update_photos
-    from core.vector_index import VectorIndex
 
     with Library(data, model=model) as lib:
         lib.add_folder(photos)
         lib.scan()
-        dim = lib.embedder().dim
-        key = lib.model_key
-        rng = np.random.default_rng(1)
-        rows, vecs = [], []
-        for p in lib.store.pending_photos(key):
-            h = f"{p.id:032x}"
-            v = rng.standard_normal(dim).astype(np.float32)
-            rows.append({"b_id": p.id, "hash": h, "width": 64, "height": 48, "taken_at": None,
-                         "status": "ok", "error": None})
-            vecs.append((h, encode_vector(v / np.linalg.norm(v))))
-        with lib.store.write() as conn:
-            update_photos(conn, rows)
-            insert_vectors(conn, key, vecs)
-            bump_generation(conn, key)
-        ids, vectors = next(iter(lib.store.indexable(key, dim, chunk=10**9)))
-        lib._index = VectorIndex.build(dim, ids, vectors)
-        lib.save_index()
+        give_random_vectors(lib, lib.embedder().dim)
 
 
 def wait(app: object, condition: object, timeout: float = 600) -> None:

@@ -36,7 +36,7 @@ def write_photos(root: Path, n: int) -> None:
         Image.fromarray(img).save(folder / f"p{i:06d}.jpg", quality=70)
 
 
-def fake_index(lib: Library, dim: int) -> None:
+def give_random_vectors(lib: Library, dim: int) -> None:
     """Give every photo a 768-d vector without running a model, exactly as the pipeline stores them."""
     key = lib.model_key
     lib.store.ensure_model(key, dim)
@@ -71,7 +71,7 @@ def main() -> None:
         with Library(data, model="siglip2-base-224") as lib:
             lib.add_folder(root)
             lib.scan()
-            fake_index(lib, 768)
+            give_random_vectors(lib, 768)
         times = []
         for _ in range(args.repeats):
             with Library(data, model="siglip2-base-224") as lib:
