@@ -21,13 +21,14 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from core.errors import LibraryBusyError, LibraryError, StorageError
+from core.index_cache import IndexCache, index_file
 from core.models import DEFAULT_MODEL, resolve_model
 from core.paths import default_data_dir
 from core.pipeline import IndexReport, Pipeline
 from core.progress import TaskHandle
 from core.scanner import ScanReport, move_paths, scan, scan_paths
 from core.store import Counts, Folder, Photo, Store
-from core.vector_index import IndexFileError, VectorIndex
+from core.vector_index import VectorIndex
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -135,16 +136,14 @@ class Library:
         self._lock = threading.RLock()  # one writer: SQLite and FAISS change together under it
         self._model_lock = threading.Lock()
         self._embedder: Embedder | None = None
-        self._index: VectorIndex | None = None
-        self._index_file_generation: int | None = None  # the SQLite generation the index file matches
         self._process_lock: FileLock | None = None
         self._subscribers: list[Subscriber] = []
         self._peers: dict[str, Library] = {}  # read-only views on other models, for comparisons
-        self._reader_generation: int | None = None  # (read-only) the generation its index was loaded at
         self._open_storage()
         chosen = model or os.environ.get("LOOKALIKE_MODEL")
         self.model_source = chosen or self.store.get_meta("model") or DEFAULT_MODEL
         self.model_key = resolve_model(self.model_source).key
+        self._cache = self._new_cache()
         if chosen and not readonly:
             self.store.set_meta("model", chosen)  # `status` and `search` then default to it
 
@@ -261,13 +260,10 @@ class Library:
         key = resolve_model(model).key
         with self._lock:
             self.unload_model()
-            # A scan may have changed the loaded index in memory only (a removal embeds nothing, so
-            # nothing saved it): save it now, or switching back would rebuild it from SQLite.
-            stale = self._index_file_generation != self.store.generation(self.model_key)
-            if self._index is not None and stale:
-                self.save_index()
+            # Save what only memory knows (a scan that removed photos), or switching back would rebuild.
+            self._cache.save_if_stale()
             self.model_source, self.model_key = model, key
-            self._index, self._index_file_generation = None, None
+            self._cache = self._new_cache()
             if not self.readonly:
                 self.store.set_meta("model", model)
 
@@ -306,8 +302,7 @@ class Library:
             raise LibraryError(f"{folder} is not a library folder")
         with self._lock:
             removed = self.store.remove_folder(match.id)
-            if self._index is not None and removed:
-                self._index.remove(np.asarray(removed, dtype=np.int64))
+            self._cache.remove(removed)
             self.store.delete_orphan_vectors()
         self._notify(LibraryChanges(removed=tuple(removed), folders=True))
 
@@ -317,7 +312,7 @@ class Library:
         self._require_writable()
         with self._lock:
             report = scan(self.store, handle, self.exclude)
-            self._apply_to_index(report)
+            self._cache.apply(report)
         self._notify(LibraryChanges(
             tuple(report.added_ids), tuple(report.removed_ids), tuple(report.updated_ids),
             folders=bool(report.offline or report.back_online or report.added or report.removed),
@@ -340,12 +335,12 @@ class Library:
             return IndexReport()
         with self._model_in_use():
             embedder = self.embedder()
-            self._ensure_index()
+            self._cache.get()
             workers = 0 if len(pending) < inline_below else self.workers
             pipeline = Pipeline(self.store, embedder, handle, self._on_committed, workers, lock=self._lock)
             report = pipeline.run(pending)
         if save:
-            self.save_index()
+            self._cache.save()
         return report
 
     def update(self, handle: TaskHandle | None = None) -> UpdateReport:
@@ -367,7 +362,7 @@ class Library:
         self._require_writable()
         with self._lock:
             report = scan_paths(self.store, paths, self.exclude)
-            self._apply_to_index(report)
+            self._cache.apply(report)
         self._notify_scan(report)
         out = UpdateReport(scan=report)
         out.index = self.index(handle, save=save, inline_below=inline_below)
@@ -379,7 +374,7 @@ class Library:
         self._require_writable()
         with self._lock:
             report = move_paths(self.store, moves, self.exclude)
-            self._apply_to_index(report)
+            self._cache.apply(report)
         self._notify_scan(report)
         return report
 
@@ -391,86 +386,22 @@ class Library:
 
     def _on_committed(self, hashes: list[str]) -> None:
         ids = self.store.ids_with_hashes(hashes)
-        self._add_to_index(ids)
+        self._cache.add(ids)
         self._notify(LibraryChanges(updated=tuple(ids)))
 
-    def _apply_to_index(self, report: ScanReport) -> None:
-        if self._index is None:
-            return  # not loaded: it will be checked against SQLite when first needed
-        if report.index_remove:
-            self._index.remove(np.asarray(report.index_remove, dtype=np.int64))
-        self._add_to_index(report.index_add)
+    # -- the FAISS cache (core.index_cache) ----------------------------------------------------
+    def _new_cache(self) -> IndexCache:
+        return IndexCache(self.store, self.data_dir, self.model_key, self.readonly, self._lock)
 
-    def _add_to_index(self, ids: Sequence[int]) -> None:
-        if self._index is None or not ids:
-            return
-        got, vecs = self.store.vectors_for_photos(self.model_key, self._index.dim, ids)
-        if len(got):
-            self._index.add(got, vecs)
-
-    # -- the FAISS cache ------------------------------------------------------------------------
     def index_path(self, key: str | None = None) -> Path:
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in (key or self.model_key))
-        return self.data_dir / "index" / f"{safe}.faiss"
-
-    def _ensure_index(self) -> VectorIndex | None:
-        """Load the index file if it agrees with SQLite, else rebuild it from SQLite (and save it)."""
-        with self._lock:
-            # A reader's index goes stale when the writing process changes the library.
-            stale = self.readonly and self._reader_generation != self.store.generation(self.model_key)
-            if self._index is not None and stale:
-                self._index = None
-            if self._index is not None:
-                return self._index
-            dim = self.store.model_dim(self.model_key)
-            if dim is None:
-                return None  # this model has never embedded anything in this library
-            self._reader_generation = self.store.generation(self.model_key)
-            self._index = self._load_index_file(dim) or self._rebuild_index(dim)
-            return self._index
-
-    def _load_index_file(self, dim: int) -> VectorIndex | None:
-        try:
-            index, stamp = VectorIndex.load(self.index_path())
-        except IndexFileError:
-            return None
-        fresh = (
-            stamp.get("model") == self.model_key
-            and stamp.get("generation") == self.store.generation(self.model_key)
-            and index.dim == dim
-            and len(index) == self.store.count_indexable(self.model_key)
-        )
-        if fresh:
-            self._index_file_generation = stamp.get("generation")
-        return index if fresh else None
-
-    def _rebuild_index(self, dim: int) -> VectorIndex:
-        parts = list(self.store.indexable(self.model_key, dim))
-        ids = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
-        vecs = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, dim), np.float32)
-        del parts
-        index = VectorIndex.build(dim, ids, vecs)
-        self._index = index
-        if not self.readonly:
-            self.save_index()
-        return index
+        return index_file(self.data_dir, key or self.model_key)
 
     def save_index(self) -> None:
-        """Persist the index atomically, stamped with the SQLite generation it matches."""
-        if self.readonly:
-            return
-        with self._lock:
-            if self._index is None:
-                return
-            generation = self.store.generation(self.model_key)
-            stamp = {"model": self.model_key, "generation": generation, "count": len(self._index)}
-            path = self.index_path()
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._index.save(path, stamp)
-                self._index_file_generation = generation
-            except OSError as exc:
-                raise StorageError(f"could not save the search index to {path}: {exc.strerror or exc}") from exc
+        """Persist the active model's index atomically (indexing runs do this themselves)."""
+        self._cache.save()
+
+    def _ensure_index(self) -> VectorIndex | None:
+        return self._cache.get()
 
     # -- searching ------------------------------------------------------------------------------
     def search_image(
@@ -512,7 +443,7 @@ class Library:
         return self._search(vec, k, set())
 
     def _search(self, vec: np.ndarray, k: int, exclude: set[int]) -> list[SearchResult]:
-        index = self._ensure_index()
+        index = self._cache.get()
         if index is None:
             return []
         hits = index.search(np.asarray(vec, dtype=np.float32), k, exclude=exclude)
