@@ -80,69 +80,54 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
 
 
-def build_tiny_siglip(folder: Path, seed: int = 0) -> Path:
-    """A fixed-resolution checkpoint (model_type "siglip", like google/siglip2-base-patch16-224)."""
+# What every tiny processor shares with the released ones: bilinear resize, [-1, 1] normalisation.
+_PROCESSOR_COMMON = {
+    "do_resize": True,
+    "resample": 2,  # BILINEAR, as the SigLIP 2 checkpoints use
+    "do_rescale": True,
+    "rescale_factor": 1 / 255,
+    "do_normalize": True,
+    "image_mean": [0.5, 0.5, 0.5],
+    "image_std": [0.5, 0.5, 0.5],
+    "do_convert_rgb": True,
+}
+
+
+def _save_model(folder: Path, seed: int, make_model: Any, processor: dict[str, Any]) -> Path:
+    """Tokenizer, seeded random weights (safetensors) and the processor config, as save_pretrained lays them out."""
     import torch
-    from transformers import SiglipConfig, SiglipModel
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     vocab_size = _save_tokenizer(folder)
-    config = SiglipConfig(
-        text_config={**_TINY_TEXT, "vocab_size": vocab_size},
-        vision_config={**_TINY_VISION, "image_size": 32, "patch_size": 8},
-    )
     torch.manual_seed(seed)
-    SiglipModel(config).eval().save_pretrained(folder)
-    _write_json(
-        folder / "preprocessor_config.json",
-        {
-            "image_processor_type": "SiglipImageProcessor",
-            "processor_class": "SiglipProcessor",
-            "do_resize": True,
-            "size": {"height": 32, "width": 32},
-            "resample": 2,  # BILINEAR, as the SigLIP 2 fixed-resolution checkpoints use
-            "do_rescale": True,
-            "rescale_factor": 1 / 255,
-            "do_normalize": True,
-            "image_mean": [0.5, 0.5, 0.5],
-            "image_std": [0.5, 0.5, 0.5],
-            "do_convert_rgb": True,
-        },
-    )
+    make_model({**_TINY_TEXT, "vocab_size": vocab_size}).eval().save_pretrained(folder)
+    _write_json(folder / "preprocessor_config.json", {**processor, **_PROCESSOR_COMMON})
     return folder
+
+
+def build_tiny_siglip(folder: Path, seed: int = 0) -> Path:
+    """A fixed-resolution checkpoint (model_type "siglip", like google/siglip2-base-patch16-224)."""
+    from transformers import SiglipConfig, SiglipModel
+
+    def make(text: dict[str, Any]) -> Any:
+        vision = {**_TINY_VISION, "image_size": 32, "patch_size": 8}
+        return SiglipModel(SiglipConfig(text_config=text, vision_config=vision))
+
+    processor = {"image_processor_type": "SiglipImageProcessor", "processor_class": "SiglipProcessor",
+                 "size": {"height": 32, "width": 32}}
+    return _save_model(folder, seed, make, processor)
 
 
 def build_tiny_siglip2(folder: Path, seed: int = 0) -> Path:
     """A NaFlex checkpoint (model_type "siglip2", like google/siglip2-so400m-patch16-naflex)."""
-    import torch
     from transformers import Siglip2Config, Siglip2Model
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab_size = _save_tokenizer(folder)
-    config = Siglip2Config(
-        text_config={**_TINY_TEXT, "vocab_size": vocab_size},
+    def make(text: dict[str, Any]) -> Any:
         # num_patches is the learned position grid (4x4 here, 16x16 released); NaFlex resizes it per image.
-        vision_config={**_TINY_VISION, "patch_size": 8, "num_patches": 16},
-    )
-    torch.manual_seed(seed)
-    Siglip2Model(config).eval().save_pretrained(folder)
-    _write_json(
-        folder / "preprocessor_config.json",
-        {
-            "image_processor_type": "Siglip2ImageProcessor",
-            "processor_class": "Siglip2Processor",
-            "do_resize": True,
-            "patch_size": 8,
-            "max_num_patches": 16,
-            "resample": 2,
-            "do_rescale": True,
-            "rescale_factor": 1 / 255,
-            "do_normalize": True,
-            "image_mean": [0.5, 0.5, 0.5],
-            "image_std": [0.5, 0.5, 0.5],
-            "do_convert_rgb": True,
-        },
-    )
-    return folder
+        vision = {**_TINY_VISION, "patch_size": 8, "num_patches": 16}
+        return Siglip2Model(Siglip2Config(text_config=text, vision_config=vision))
+
+    processor = {"image_processor_type": "Siglip2ImageProcessor", "processor_class": "Siglip2Processor",
+                 "patch_size": 8, "max_num_patches": 16}
+    return _save_model(folder, seed, make, processor)
