@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from desktop.photo_actions import describe
 from desktop.qt import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
@@ -13,7 +13,7 @@ from desktop.thumb_view import ThumbView
 if TYPE_CHECKING:
     from core.store import Photo
 
-AnyIndex = QModelIndex | QPersistentModelIndex
+AnyIndex: TypeAlias = "QModelIndex | QPersistentModelIndex"
 
 
 class PhotoGridModel(QAbstractListModel):

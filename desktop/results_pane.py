@@ -5,7 +5,7 @@ put two of these next to each other; it only needs a thumbnail cache and `show_r
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from desktop.photo_actions import describe
 from desktop.qt import (
@@ -27,7 +27,7 @@ from desktop.thumbnail_cache import ThumbnailCache
 if TYPE_CHECKING:
     from core.library import SearchResult
 
-AnyIndex = QModelIndex | QPersistentModelIndex
+AnyIndex: TypeAlias = "QModelIndex | QPersistentModelIndex"
 QUERY_SIZE = 96
 
 
