@@ -252,7 +252,9 @@ class MainWindow(QMainWindow):
 
     def _on_indexed(self, report: Any) -> None:
         self.status.set_indexing(False)
-        self.refresh()
+        # Photos that changed were announced by `changed` (and refreshed then); re-reading all of them
+        # here would cost a stall on a large library after every no-op update. After a failure, re-read.
+        self.session.refresh_status() if report is not None else self.refresh()
         if report is not None:
             s = report.summary()
             self.status.showMessage(
