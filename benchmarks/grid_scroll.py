@@ -19,26 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gui_latency import fake_index, open_window, wait  # noqa: E402
+from gui_latency import LatenessProbe, fake_index, open_window, wait  # noqa: E402
 from rescan_speed import write_photos  # noqa: E402
 
 
 def scroll_lateness(app: object, window: object, steps: int) -> list[float]:
-    from desktop.qt import QTimer
-
     bar = window.grid.verticalScrollBar()  # type: ignore[attr-defined]
-    lateness: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        lateness.append(now - last[0] - 0.010)
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
-    timer.start()
+    probe = LatenessProbe()
     rng = random.Random(0)
     for step in range(steps):
         if step < steps // 2:
@@ -49,8 +36,7 @@ def scroll_lateness(app: object, window: object, steps: int) -> list[float]:
         while time.perf_counter() < until:
             app.processEvents()  # type: ignore[attr-defined]
             time.sleep(0.0005)
-    timer.stop()
-    return sorted(lateness)
+    return probe.stop()
 
 
 def main() -> None:

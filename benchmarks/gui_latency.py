@@ -79,7 +79,6 @@ def click_to_thumbnails(app: object, data: Path, model: str, cache: Path, n: int
 
 
 def indexing_stalls(app: object, tmp: Path, model: str, n: int) -> tuple[float, float, float, int]:
-    from desktop.qt import QTimer
     from tests.imagegen import write_photo
 
     photos = tmp / "real"
@@ -87,30 +86,43 @@ def indexing_stalls(app: object, tmp: Path, model: str, n: int) -> tuple[float, 
         write_photo(photos / f"p{i:05d}.jpg", seed=i)
     window = open_window(tmp / "data2", model, tmp / "cache2", workers=None)
     wait(app, lambda: window.session.library is not None and not window.session.indexing)  # type: ignore[attr-defined]
-    lateness: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        lateness.append(now - last[0] - 0.010)
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
     window.session.add_folder(str(photos))  # type: ignore[attr-defined]
     wait(app, lambda: window.session.indexing)  # type: ignore[attr-defined]
     t0 = time.perf_counter()
-    last[0] = t0
-    timer.start()
+    probe = LatenessProbe()
     while window.session.indexing:  # type: ignore[attr-defined]
         app.processEvents()  # type: ignore[attr-defined]
         time.sleep(0.0005)
     took = time.perf_counter() - t0
-    timer.stop()
+    lat = probe.stop()
     window.close()  # type: ignore[attr-defined]
-    lat = sorted(lateness)
     return max(lat), lat[int(len(lat) * 0.99)], took, len(lat)
+
+
+class LatenessProbe:
+    """A 10 ms QTimer that records how late each tick fires: the GUI-thread stalls a user would feel.
+    Runs from construction until `stop()`, which returns the lateness values (seconds), sorted."""
+
+    INTERVAL_S = 0.010
+
+    def __init__(self) -> None:
+        from desktop.qt import QTimer
+
+        self._lateness: list[float] = []
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.setInterval(round(self.INTERVAL_S * 1000))
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self._lateness.append(now - self._last - self.INTERVAL_S)
+        self._last = now
+
+    def stop(self) -> list[float]:
+        self._timer.stop()
+        return sorted(self._lateness)
 
 
 def main() -> None:
