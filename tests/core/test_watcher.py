@@ -101,13 +101,18 @@ def test_a_new_photo_becomes_searchable(watched: tuple[Library, LibraryWatcher, 
     assert rec.embedded == 1
 
 
+def jpeg_bytes(seed: int) -> bytes:
+    """A whole photo-like JPEG, to be written to disk in pieces the way a slow copy does."""
+    buf = io.BytesIO()
+    photo_like(seed).save(buf, "JPEG", quality=92)
+    return buf.getvalue()
+
+
 def test_a_photo_written_in_pieces_is_embedded_once_and_complete(
     watched: tuple[Library, LibraryWatcher, Recorder], photo_dir: Path
 ) -> None:
     library, watcher, rec = watched
-    buf = io.BytesIO()
-    photo_like(501).save(buf, "JPEG", quality=92)
-    data = buf.getvalue()
+    data = jpeg_bytes(501)
     target = photo_dir / "slow_copy.jpg"
     with open(target, "wb") as f:
         for start in range(0, len(data), len(data) // 4 + 1):  # pauses shorter than the quiet period
@@ -126,9 +131,7 @@ def test_a_copy_that_stalls_longer_than_the_quiet_period_waits_for_the_rest(
     watched: tuple[Library, LibraryWatcher, Recorder], photo_dir: Path
 ) -> None:
     library, watcher, rec = watched
-    buf = io.BytesIO()
-    photo_like(502).save(buf, "JPEG", quality=92)
-    data = buf.getvalue()
+    data = jpeg_bytes(502)
     target = photo_dir / "usb_stall.jpg"
     with open(target, "wb") as f:
         f.write(data[: len(data) // 2])
