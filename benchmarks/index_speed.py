@@ -14,7 +14,8 @@
      (the product path), timed around the pipeline; model load reported separately;
    - decode ceiling: the pipeline's worker function (`prepare`: hash + fast decode + preprocess) on the
      pipeline's worker count, and on every core;
-   - model ceiling: `embed_preprocessed` on ready batches, plus the cosine of P's vectors to fp32's.
+   - model ceiling: `embed_preprocessed` on ready batches, run on the model's lanes as the pipeline runs
+     them (two threads of one core each on a multi-core CPU), plus the cosine of P's vectors to fp32's.
 Rates exclude model loading. Efficiency = lookalike rate / min(decode ceiling, model ceiling).
 """
 
@@ -137,15 +138,11 @@ def phase_model(args: argparse.Namespace, paths: list[Path]) -> dict:
     sample = paths[: max(args.unique, 8)]  # decoded on this one thread: keep it short
     items = [p.pixels for p in (prepare(i, str(path), embedder.image_size, pre) for i, path in enumerate(sample))]
     size = embedder.batch_size
-    work = (items * (1 + (4 * size) // len(items)))[: max(len(items), 4 * size)]  # at least four full batches
-    embedder.embed_preprocessed(work[:size])  # warm-up: kernels, allocations, weights paged in
-    _sync()
-    started = time.perf_counter()
-    vectors = embedder.embed_preprocessed(work)
-    _sync()
-    seconds = time.perf_counter() - started
+    rounds = 8 * size * embedder.lanes  # at least eight full batches per lane: ~10 s on a 2-core CPU
+    work = (items * (1 + rounds // len(items)))[: max(len(items), rounds)]
+    vectors, seconds = _through_lanes(embedder, work)
     out = {"precision": embedder.precision, "device": embedder.device, "batch_size": size, "load_s": load_s,
-           "images_per_s": len(work) / seconds, "peak_rss_mb": _own_peak_mb()}
+           "lanes": embedder.lanes, "images_per_s": len(work) / seconds, "peak_rss_mb": _own_peak_mb()}
     if embedder.precision != "fp32":
         mine = vectors[: len(items)]
         embedder.unload()
@@ -153,6 +150,23 @@ def phase_model(args: argparse.Namespace, paths: list[Path]) -> dict:
         cos = np.sum(reference.embed_preprocessed(items) * mine, axis=1)
         out.update(cosine_min=float(cos.min()), cosine_mean=float(cos.mean()), cosine_images=len(items))
     return out
+
+
+def _through_lanes(embedder, work: list) -> tuple[np.ndarray, float]:  # type: ignore[no-untyped-def]
+    """The model stage as the pipeline runs it: `embedder.lanes` batches at once, one per thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    size = embedder.batch_size
+    batches = [work[i : i + size] for i in range(0, len(work), size)]
+    with ThreadPoolExecutor(embedder.lanes, initializer=embedder.start_lane) as pool:
+        list(pool.map(embedder.embed_preprocessed, batches[: embedder.lanes]))  # warm-up: kernels, weights
+        _sync()
+        started = time.perf_counter()
+        vectors = np.concatenate(list(pool.map(embedder.embed_preprocessed, batches)))
+        _sync()
+        seconds = time.perf_counter() - started
+    embedder.end_lanes()
+    return vectors, seconds
 
 
 def _sync() -> None:

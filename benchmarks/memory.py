@@ -1,7 +1,7 @@
 """Resident memory: the app at rest after the model is unloaded, and the pipeline's own memory over a large run.
 
     .venv/bin/python benchmarks/memory.py rest [--model-folder F] [--precision P]
-    .venv/bin/python benchmarks/memory.py pipeline [--photos 100000] [--model-folder F]
+    .venv/bin/python benchmarks/memory.py pipeline [--photos 100000] [--then-real 192] [--model-folder F]
 
 rest: load the full-size B/16-224 model (random weights; built as benchmarks/index_speed.py does), embed
 a batch (no tokenizer in that folder: images only), unload it the way idle unloading does, and print the RSS at each step.
@@ -11,6 +11,11 @@ pipeline (real worker processes, decode, SQLite, FAISS) with a stand-in model th
 768-d vectors at once, so the run takes minutes and shows the memory of everything BUT the model. The
 peak RSS of this process and of this process plus its workers are printed; add the model's own RSS
 (from `rest`, or index_speed.py's model phase) for the total.
+
+--then-real R measures it all at once instead: the real B/16 model is loaded (and run once) BEFORE the
+stand-in run and stays loaded, and afterwards R photo-like 12 MP JPEGs (index_speed.py's cache) are
+indexed by the real model into the same library, whose FAISS index then holds the N photos. The peak
+then covers the model, its lanes' activations, the decoding worker, SQLite and the full index together.
 """
 
 from __future__ import annotations
@@ -62,7 +67,7 @@ class RandomVectors:
     def __init__(self, key: str, folder: str) -> None:
         from core.preprocess import numpy_preprocessor
 
-        self.key, self.dim, self.batch_size, self.image_size = key, 768, 8, 224
+        self.key, self.dim, self.batch_size, self.image_size, self.lanes = key, 768, 8, 224, 1
         self._pre = numpy_preprocessor(folder)
         self._rng = np.random.default_rng(0)
 
@@ -73,12 +78,63 @@ class RandomVectors:
         v = self._rng.standard_normal((len(items), self.dim)).astype(np.float32)
         return v / np.linalg.norm(v, axis=1, keepdims=True)
 
+    def start_lane(self) -> None:
+        pass
+
+    def end_lanes(self) -> None:
+        pass
+
     def unload(self) -> None:
         pass
 
 
-def pipeline_run(folder: str, n: int) -> dict:
+def pipeline_run(folder: str, n: int, then_real: int = 0, precision: str | None = None) -> dict:
     from core.library import Library
+    from tests.imagegen import photo_like
+
+    photos = small_photos(n)
+    peak = {"self": 0.0, "tree": 0.0}
+    done = threading.Event()
+    threading.Thread(target=_poll, args=(peak, done), daemon=True).start()
+    out: dict = {"photos": n}
+    with tempfile.TemporaryDirectory(prefix="lookalike-mem-") as data, \
+            Library(data, model=folder, precision=precision, idle_unload_s=0) as lib:
+        real = lib.embedder() if then_real else None
+        if real is not None:  # loaded and run once, so its weights are resident from the start
+            real.embed_preprocessed([real.preprocessor()(photo_like(i, (298, 224))) for i in range(8)])
+            out["model_loaded_mb"] = rss_mb()
+        lib.add_folder(photos)
+        lib.scan()
+        fake = RandomVectors(lib.model_key, folder)
+        lib.store.ensure_model(fake.key, fake.dim)
+        lib._embedder = fake  # type: ignore[assignment]  # the stand-in model, see the module docstring
+        started = time.perf_counter()
+        out["embedded"] = lib.index().embedded
+        out["seconds"] = time.perf_counter() - started
+        if real is not None:
+            lib._embedder = real
+            out["real"] = _index_real(lib, then_real)
+        out["faiss_file_mb"] = lib.index_path().stat().st_size / 2**20
+    done.set()
+    return {**out, "peak_self_mb": peak["self"], "peak_with_workers_mb": peak["tree"]}
+
+
+def _index_real(lib, count: int) -> dict:  # type: ignore[no-untyped-def]
+    from benchmarks.index_speed import photo_paths
+
+    folder = BENCH_DIR / f"photos-{count}"
+    photo_paths(folder, count, min(count, 64))
+    lib.add_folder(folder)
+    lib.scan()
+    started = time.perf_counter()
+    report = lib.index()
+    seconds = time.perf_counter() - started
+    return {"photos": count, "embedded": report.embedded, "seconds": seconds, "images_per_s": count / seconds,
+            "library_photos": lib.status().counts.indexed, "precision": lib.embedder().precision}
+
+
+def small_photos(n: int) -> Path:
+    """N small distinct JPEGs (tagged copies of 64 pictures), written once into the benchmark cache."""
     from tests.imagegen import write_photo
 
     photos = BENCH_DIR / f"small-{n}"
@@ -89,22 +145,7 @@ def pipeline_run(folder: str, n: int) -> dict:
             (photos / f"p{i:06d}.jpg").write_bytes(seeds[i % 64] + f"tag{i}".encode())
         for i in range(64):
             (photos / f"seed{i}.jpg").unlink()
-    peak = {"self": 0.0, "tree": 0.0}
-    done = threading.Event()
-    threading.Thread(target=_poll, args=(peak, done), daemon=True).start()
-    with tempfile.TemporaryDirectory(prefix="lookalike-mem-") as data, Library(data, model=folder) as lib:
-        lib.add_folder(photos)
-        lib.scan()
-        fake = RandomVectors(lib.model_key, folder)
-        lib.store.ensure_model(fake.key, fake.dim)
-        lib._embedder = fake  # type: ignore[assignment]  # the stand-in model, see the module docstring
-        started = time.perf_counter()
-        report = lib.index()
-        seconds = time.perf_counter() - started
-        index_mb = lib.index_path().stat().st_size / 2**20
-    done.set()
-    return {"photos": n, "embedded": report.embedded, "seconds": seconds, "peak_self_mb": peak["self"],
-            "peak_with_workers_mb": peak["tree"], "faiss_file_mb": index_mb}
+    return photos
 
 
 def _poll(peak: dict, done: threading.Event) -> None:
@@ -130,10 +171,12 @@ def main() -> None:
     parser.add_argument("--model-folder", default=str(BENCH_DIR / "siglip2-b16-224-random"))
     parser.add_argument("--precision", default=None)
     parser.add_argument("--photos", type=int, default=100_000)
+    parser.add_argument("--then-real", type=int, default=0, metavar="R",
+                        help="pipeline: then index R 12 MP photos with the real model (loaded throughout)")
     args = parser.parse_args()
     ensure_model(Path(args.model_folder))
     result = at_rest(args.model_folder, args.precision) if args.what == "rest" else pipeline_run(
-        args.model_folder, args.photos)
+        args.model_folder, args.photos, args.then_real, args.precision)
     print(json.dumps(result, indent=2))
 
 

@@ -35,6 +35,26 @@ PRECISION_ENV = "LOOKALIKE_PRECISION"
 # making a batch long. MPS: a middle ground, not measured.
 BATCH_SIZES = {"cpu": 8, "mps": 32, "cuda": 128}
 
+# Batches the model runs at once while indexing (threads sharing one model), and torch threads for each.
+# CPU: two lanes, each on half the cores. One lane over all cores loses ~25% when a decode worker shares
+# them: torch's threads meet at a barrier after every op, so whenever the OS gives the decoder one core the
+# model's other thread waits at the barrier. Single-thread lanes have no barrier to wait at. Measured on 2
+# cores, B/16-224 int8, batch 8 (benchmarks/index_speed.py): the model alone runs 11.4 img/s either way; the
+# whole pipeline goes from ~7.6 (one lane, 2 threads) to the rate in README.md's performance table.
+# GPUs take one lane: a GPU runs one batch at a time anyway.
+LANES_ENV = "LOOKALIKE_MODEL_LANES"
+
+
+def model_lanes(device: str, threads: int) -> int:
+    """Lanes for `device` where torch has `threads` intra-op threads (LOOKALIKE_MODEL_LANES overrides)."""
+    env = os.environ.get(LANES_ENV)
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ModelError(f"{LANES_ENV} must be a whole number, not {env!r}.") from None
+    return 2 if device == "cpu" and threads >= 2 else 1
+
 
 def pick_device(requested: str = "auto") -> str:
     """Auto picks CUDA, then Apple MPS, then CPU. An explicit device that is missing is a ModelError."""

@@ -57,7 +57,8 @@ def load_embedder(
 
 
 class Embedder:
-    """One loaded model. Thread-safe: model calls are serialised by a lock (one model, one device).
+    """One loaded model. Thread-safe: up to `lanes` batches run through it at once (see
+    core.device.model_lanes); loading, unloading and tokenising are serialised by a lock.
 
     Vectors are float32, L2-normalised rows of length `dim`. After `unload()` the next call reloads the
     model from its folder (no network), so idle unloading is invisible to callers.
@@ -76,6 +77,9 @@ class Embedder:
         self._model: Any = None
         self._tokenizer: Any = None
         config = self._model_or_load().config
+        self._all_threads = _torch_threads()
+        self.lanes = devices.model_lanes(self.device, self._all_threads)
+        self._calls = threading.BoundedSemaphore(self.lanes)
         self.dim: int = int(config.vision_config.hidden_size)
         # Released checkpoints have 64 text positions; max_length padding must fill exactly all of them.
         self.max_text_length: int = int(config.text_config.max_position_embeddings)
@@ -103,12 +107,11 @@ class Embedder:
     def _run_images(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         import torch
 
-        with self._lock:
-            model = self._model_or_load()
-            inputs = {k: _to_device(arrays[k], self.device) for k in IMAGE_INPUTS if k in arrays}
-            inputs["pixel_values"] = inputs["pixel_values"].to(devices.torch_dtype(self.precision))
-            with torch.inference_mode():
-                return _normalised(model.get_image_features(**inputs))
+        model = self._model_or_load()  # a local reference: an unload meanwhile frees it after this batch
+        inputs = {k: _to_device(arrays[k], self.device) for k in IMAGE_INPUTS if k in arrays}
+        inputs["pixel_values"] = inputs["pixel_values"].to(devices.torch_dtype(self.precision))
+        with self._calls, torch.inference_mode():
+            return _normalised(model.get_image_features(**inputs))
 
     # ---- text -------------------------------------------------------------------------------------------
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
@@ -120,7 +123,7 @@ class Embedder:
     def _run_texts(self, texts: list[str]) -> np.ndarray:
         import torch
 
-        with self._lock:
+        with self._lock:  # the Rust tokenizer is not safe to call from two threads at once
             model = self._model_or_load()
             # padding="max_length" as in training: the text tower pools the LAST position, so padding=True
             # (to the longest text in the batch) would pool a different token and quietly degrade search.
@@ -131,11 +134,28 @@ class Embedder:
                 truncation=True,
                 return_tensors="pt",
             )
-            # Pass exactly what the checkpoint's tokenizer returns: released ones return no attention mask
-            # because the original model attends to its padding.
-            inputs = {name: tensor.to(self.device) for name, tensor in encoded.items()}
-            with torch.inference_mode():
-                return _normalised(model.get_text_features(**inputs))
+        # Pass exactly what the checkpoint's tokenizer returns: released ones return no attention mask
+        # because the original model attends to its padding.
+        inputs = {name: tensor.to(self.device) for name, tensor in encoded.items()}
+        with self._calls, torch.inference_mode():
+            return _normalised(model.get_text_features(**inputs))
+
+    # ---- lanes: batches run side by side while indexing ---------------------------------------------------
+    def start_lane(self) -> None:
+        """Call once on each thread that runs batches beside others: it gets its share of torch's threads
+        (torch keeps that count per thread)."""
+        if self.lanes > 1:
+            import torch
+
+            torch.set_num_threads(max(1, self._all_threads // self.lanes))
+
+    def end_lanes(self) -> None:
+        """After the lanes stop: threads that first use torch later inherit the last count set, so put the
+        full count back (a search thread started after indexing must not run on one core)."""
+        if self.lanes > 1:
+            import torch
+
+            torch.set_num_threads(self._all_threads)
 
     # ---- lifecycle --------------------------------------------------------------------------------------
     def unload(self) -> None:
@@ -323,6 +343,12 @@ def _load_tokenizer(folder: Path) -> Any:
     except (OSError, ValueError, ImportError, AttributeError) as error:
         # e.g. SigLIP 1's sentencepiece-only tokenizer without the `sentencepiece` package installed.
         raise ModelError(f"The tokenizer in {folder} cannot be loaded: {error}") from error
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return int(torch.get_num_threads())
 
 
 def _return_freed_memory() -> None:

@@ -1,9 +1,10 @@
 """The indexing pipeline: decode in worker processes -> embed in batches -> write in batched transactions.
 
 The three stages overlap: workers decode ahead (bounded look-ahead, so memory stays flat however many
-photos are pending), the calling thread runs the model, and a writer thread commits each batch. A batch
-is committed (vectors + photo rows, one transaction) before FAISS hears of it, so a kill at any moment
-loses at most the batches in flight and never attaches a vector to the wrong photo.
+photos are pending), model lanes (threads; two on a multi-core CPU, see core.device.model_lanes) run
+batches through the model, and a writer thread commits each batch. A batch is committed (vectors + photo
+rows, one transaction) before FAISS hears of it, so a kill at any moment loses at most the batches in
+flight and never attaches a vector to the wrong photo.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -35,9 +43,12 @@ class EmbedsPrepared(Protocol):
     key: str
     batch_size: int
     image_size: int
+    lanes: int  # batches the model may run at once
 
     def preprocessor(self) -> Callable[[Any], dict[str, np.ndarray]]: ...
     def embed_preprocessed(self, items: Sequence[dict[str, np.ndarray]]) -> np.ndarray: ...
+    def start_lane(self) -> None: ...  # once on each lane thread
+    def end_lanes(self) -> None: ...  # after the lanes have stopped
 
 
 @dataclass
@@ -115,6 +126,7 @@ def _worker_init() -> None:
 
 
 OnCommitted = Callable[[list[str]], None]  # hashes that just got vectors
+Embedded = tuple[list["Prepared"], "np.ndarray | None"]  # a batch, its fresh vectors in p.pixels["vector"]
 
 
 class Pipeline:
@@ -129,6 +141,10 @@ class Pipeline:
         self.workers = default_workers() if workers is None else workers
         self.report = IndexReport()
         self._paths: dict[int, str] = {}
+        # Hashes a lane is embedding and the writer has not committed yet: another lane's batch holding an
+        # identical copy reuses that vector instead of computing it again.
+        self._claimed: set[str] = set()
+        self._claims = threading.Lock()
 
     def run(self, photos: Sequence[Photo]) -> IndexReport:
         self.handle.start("indexing", len(photos))
@@ -137,15 +153,15 @@ class Pipeline:
         self._paths = {p.id: p.path for p in photos}
         writer = _Writer(self._commit)
         try:
-            with make_executor(self.workers) as pool:
-                self._feed(pool, photos, writer)
+            with make_executor(self.workers) as pool, _ModelLanes(self.embedder, self._embed, writer) as lanes:
+                self._feed(pool, photos, lanes)
         except Cancelled:
             self.report.cancelled = True
         finally:
             writer.close()
         return self.report
 
-    def _feed(self, pool: Executor, photos: Sequence[Photo], writer: _Writer) -> None:
+    def _feed(self, pool: Executor, photos: Sequence[Photo], lanes: _ModelLanes) -> None:
         pre = self.embedder.preprocessor()
         size = self.embedder.batch_size
         ahead: deque[Future[Prepared]] = deque()
@@ -160,21 +176,20 @@ class Pipeline:
                 batch.append(ahead.popleft().result())
                 if len(batch) >= size or not ahead:
                     self.handle.checkpoint()
-                    writer.put(self._embed(batch))
-                    writer.raise_if_failed()
+                    lanes.submit(batch)
                     batch = []
+            lanes.finish()
+        except Cancelled:
+            lanes.finish()  # batches already in the model are paid for: keep them
+            raise
         finally:
             for f in ahead:
                 f.cancel()
 
-    def _embed(self, batch: list[Prepared]) -> tuple[list[Prepared], np.ndarray | None]:
-        """Run the model on the photos whose content has no vector yet; the rest reuse theirs."""
-        hashes = [p.hash for p in batch if p.pixels is not None and p.hash]
-        known = self.store.hashes_with_vectors(self.embedder.key, hashes)
-        fresh: dict[str, Prepared] = {}
-        for p in batch:
-            if p.pixels is not None and p.hash and p.hash not in known:
-                fresh.setdefault(p.hash, p)
+    def _embed(self, batch: list[Prepared]) -> Embedded:
+        """On a lane thread: run the model on the photos whose content has no vector yet (nor one being
+        made by another lane); the rest reuse theirs."""
+        fresh = self._claim_fresh(batch)
         if not fresh:
             return batch, None
         vecs = self.embedder.embed_preprocessed([p.pixels for p in fresh.values()])  # type: ignore[misc]
@@ -182,7 +197,20 @@ class Pipeline:
             p.pixels = {"vector": v}
         return batch, vecs
 
-    def _commit(self, item: tuple[list[Prepared], np.ndarray | None]) -> None:
+    def _claim_fresh(self, batch: list[Prepared]) -> dict[str, Prepared]:
+        hashes = [p.hash for p in batch if p.pixels is not None and p.hash]
+        # Read under the lock: a claim is released only after its vector is committed, so a hash is always
+        # either claimed or visible here.
+        with self._claims:
+            known = self.store.hashes_with_vectors(self.embedder.key, hashes) | self._claimed
+            fresh: dict[str, Prepared] = {}
+            for p in batch:
+                if p.pixels is not None and p.hash and p.hash not in known:
+                    fresh.setdefault(p.hash, p)
+            self._claimed.update(fresh)
+        return fresh
+
+    def _commit(self, item: Embedded) -> None:
         batch, _ = item
         ok = [p for p in batch if p.error is None]
         bad = [p for p in batch if p.error is not None]
@@ -190,6 +218,8 @@ class Pipeline:
         with self.lock:
             self._write(ok, bad, fresh)
             self.on_committed([p.hash for p in ok if p.hash])
+        with self._claims:
+            self._claimed.difference_update(h for h, _ in fresh)
         self.report.embedded += len(fresh)
         self.report.reused += len(ok) - len(fresh)
         self.report.failed += len(bad)
@@ -220,6 +250,42 @@ def _take(it: Iterable[Photo], n: int) -> list[Photo]:
         if len(out) >= n:
             break
     return out
+
+
+class _ModelLanes:
+    """Runs up to `embedder.lanes` batches through the model at once, each on a thread of its own, and
+    hands each finished batch to the writer (in the order they finish: each batch commits on its own)."""
+
+    def __init__(self, embedder: EmbedsPrepared, embed: Callable[[list[Prepared]], Embedded], writer: _Writer):
+        self._embedder, self._embed, self._writer = embedder, embed, writer
+        self.count = max(1, embedder.lanes)
+        self._pool = ThreadPoolExecutor(self.count, "lookalike-model", initializer=embedder.start_lane)
+        self._running: set[Future[Embedded]] = set()
+
+    def submit(self, batch: list[Prepared]) -> None:
+        """Queue a batch for the next free lane; waits while every lane is busy."""
+        while len(self._running) >= self.count:
+            self._hand_over(wait(self._running, return_when=FIRST_COMPLETED).done)
+        self._running.add(self._pool.submit(self._embed, batch))
+
+    def finish(self) -> None:
+        """Wait for the batches in the model and hand them all to the writer."""
+        self._hand_over(wait(self._running).done)
+
+    def _hand_over(self, done: set[Future[Embedded]]) -> None:
+        for future in done:
+            self._running.discard(future)
+            self._writer.put(future.result())  # a model error surfaces here, on the feeding thread
+        self._writer.raise_if_failed()
+
+    def __enter__(self) -> _ModelLanes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # After an error the lanes' results are dropped (nothing of them was committed), but the lanes
+        # finish their batch first: torch cannot be interrupted mid-call.
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._embedder.end_lanes()
 
 
 class _Writer:

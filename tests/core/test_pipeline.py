@@ -3,6 +3,7 @@ the numpy preprocessing used in workers, and idle model unloading. Real tiny mod
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,23 +44,42 @@ def test_a_worker_process_indexes_the_same_vectors_as_decoding_inline(
         np.testing.assert_allclose(spawned[name], inline[name], atol=1e-5)
 
 
-class SmallBatches:
-    """The real tiny embedder with batches of 2, counting how far decoding ran ahead of the model."""
+class SlowModel:
+    """The real tiny embedder with batches of 2 and a slow model, recording how far decoding ran ahead of
+    the model, how many batches were in the model at once, and each lane thread's torch thread count."""
 
-    def __init__(self, embedder: Any, started: list[int]) -> None:
-        self.inner, self.started = embedder, started
+    def __init__(self, embedder: Any, started: list[int] | None = None, delay: float = 0.02) -> None:
+        self.inner, self.started, self.delay = embedder, started or [0], delay
         self.key, self.image_size, self.batch_size = embedder.key, embedder.image_size, 2
-        self.embedded = 0
-        self.max_ahead = 0
+        self.lanes = embedder.lanes
+        self.embedded = self.max_ahead = self.inside = self.most_inside = 0
+        self.lane_threads: set[int] = set()
+        self._lock = threading.Lock()
 
     def preprocessor(self) -> Any:
         return self.inner.preprocessor()
 
+    def start_lane(self) -> None:
+        self.inner.start_lane()
+
+    def end_lanes(self) -> None:
+        self.inner.end_lanes()
+
     def embed_preprocessed(self, items: Sequence[dict[str, np.ndarray]]) -> np.ndarray:
-        self.max_ahead = max(self.max_ahead, self.started[0] - self.embedded)
-        self.embedded += len(items)
-        time.sleep(0.02)  # a slow model: decoding would race ahead if nothing bounded it
-        return self.inner.embed_preprocessed(items)
+        import torch
+
+        with self._lock:
+            self.max_ahead = max(self.max_ahead, self.started[0] - self.embedded)
+            self.embedded += len(items)
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+            self.lane_threads.add(torch.get_num_threads())
+        try:
+            time.sleep(self.delay)  # a slow model: decoding would race ahead if nothing bounded it
+            return self.inner.embed_preprocessed(items)
+        finally:
+            with self._lock:
+                self.inside -= 1
 
 
 def test_decoding_runs_at_most_a_few_batches_ahead_of_the_model(
@@ -79,12 +99,88 @@ def test_decoding_runs_at_most_a_few_batches_ahead_of_the_model(
     with Library(tmp_path / "data", model=str(tiny_siglip_dir), workers=0) as lib:
         lib.add_folder(folder)
         lib.scan()
-        fake = SmallBatches(lib.embedder(), started)
+        fake = SlowModel(lib.embedder(), started)
         pipeline = core.pipeline.Pipeline(lib.store, fake, TaskHandle(), lambda hashes: None, workers=0)
         report = pipeline.run(lib.store.pending_photos(lib.model_key))
     assert report.embedded == 30
-    # Photos decoded but not yet embedded never exceed the look-ahead (plus the batch being filled).
-    assert 0 < fake.max_ahead <= fake.batch_size * (core.pipeline.LOOKAHEAD_BATCHES + 1)
+    # Photos decoded but not yet embedded never exceed the look-ahead, plus the batch being filled and
+    # the batches entering the model lanes (an unbounded look-ahead would reach most of the 30).
+    lanes = fake.lanes
+    assert 0 < fake.max_ahead <= fake.batch_size * (core.pipeline.LOOKAHEAD_BATCHES + 1 + lanes)
+
+
+def index_in_name_order(lib: Library, model: SlowModel) -> core.pipeline.IndexReport:
+    lib.scan()
+    pending = sorted(lib.store.pending_photos(lib.model_key), key=lambda p: p.path)
+    return core.pipeline.Pipeline(lib.store, model, TaskHandle(), lambda hashes: None, workers=0).run(pending)
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_model_lanes_run_batches_side_by_side_with_the_same_vectors(
+    lanes: int, tmp_path: Path, photo_dir: Path, tiny_siglip_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(devices.LANES_ENV, str(lanes))
+    with Library(tmp_path / "one", model=str(tiny_siglip_dir), workers=0, precision="fp32") as one_lane:
+        monkeypatch.setenv(devices.LANES_ENV, "1")  # the reference: one batch at a time
+        one_lane.add_folder(photo_dir)
+        one_lane.update()
+    monkeypatch.setenv(devices.LANES_ENV, str(lanes))
+    with Library(tmp_path / "data", model=str(tiny_siglip_dir), workers=0, precision="fp32") as lib:
+        lib.add_folder(photo_dir)
+        embedder = lib.embedder()
+        all_threads = torch_threads()
+        slow = SlowModel(embedder, delay=0.2)
+        report = index_in_name_order(lib, slow)
+        assert (report.embedded, embedder.lanes, slow.most_inside) == (12, lanes, lanes)
+        # Each lane runs on its share of the cores; afterwards new threads get all of them again.
+        assert slow.lane_threads == {max(1, all_threads // lanes)}
+        assert torch_threads(new_thread=True) == all_threads
+        mine, reference = vectors_by_name(lib), vectors_by_name(one_lane)
+    assert mine.keys() == reference.keys() and len(mine) == 12
+    for name in mine:  # stored as float16, and batches of 2 here against 8 there: equal to rounding
+        assert float(mine[name] @ reference[name]) > 0.9999
+
+
+def torch_threads(new_thread: bool = False) -> int:
+    import torch
+
+    if not new_thread:
+        return int(torch.get_num_threads())
+    seen: list[int] = []
+    worker = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+    worker.start()
+    worker.join()
+    return seen[0]
+
+
+def test_identical_copies_in_batches_side_by_side_are_embedded_once(
+    tmp_path: Path, tiny_siglip_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(devices.LANES_ENV, "2")
+    folder = tmp_path / "copies"
+    for pair in range(3):  # batches of 2 in name order: (a, b) and their copies (c, d) run side by side
+        a = write_photo(folder / f"{pair}a.jpg", seed=2 * pair, size=(64, 48))
+        b = write_photo(folder / f"{pair}b.jpg", seed=2 * pair + 1, size=(64, 48))
+        (folder / f"{pair}c.jpg").write_bytes(a.read_bytes())
+        (folder / f"{pair}d.jpg").write_bytes(b.read_bytes())
+    with Library(tmp_path / "data", model=str(tiny_siglip_dir), workers=0) as lib:
+        lib.add_folder(folder)
+        slow = SlowModel(lib.embedder(), delay=0.2)
+        report = index_in_name_order(lib, slow)
+        assert slow.most_inside == 2
+        assert (report.embedded, report.reused) == (6, 6)
+        assert len(vectors_by_name(lib)) == 12  # every copy has its vector
+
+
+def test_model_lanes_default_to_two_on_a_multicore_cpu_and_one_on_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(devices.LANES_ENV, raising=False)
+    assert [devices.model_lanes("cpu", n) for n in (1, 2, 16)] == [1, 2, 2]
+    assert devices.model_lanes("cuda", 16) == devices.model_lanes("mps", 8) == 1
+    monkeypatch.setenv(devices.LANES_ENV, "3")
+    assert devices.model_lanes("cpu", 2) == 3
+    monkeypatch.setenv(devices.LANES_ENV, "two")
+    with pytest.raises(ModelError, match="whole number"):
+        devices.model_lanes("cpu", 2)
 
 
 def test_a_photo_that_cannot_be_decoded_costs_only_itself(tmp_path: Path, library: Library) -> None:

@@ -28,8 +28,9 @@ from typing import IO
 
 REPO = Path(__file__).resolve().parents[2]
 POLL_S = 0.01
-# One batch being committed, two in the writer's queue (core.pipeline._Writer), one waiting to be queued.
-BATCHES_IN_FLIGHT = 4
+# One batch being committed, two in the writer's queue (core.pipeline._Writer), and a finished batch in
+# each model lane waiting to be queued (two lanes on a multi-core CPU, core.device.model_lanes).
+BATCHES_IN_FLIGHT = 5
 
 
 @dataclass
