@@ -16,7 +16,9 @@
      pipeline's worker count, and on every core;
    - model ceiling: `embed_preprocessed` on ready batches, run on the model's lanes as the pipeline runs
      them (two threads of one core each on a multi-core CPU), plus the cosine of P's vectors to fp32's.
-Rates exclude model loading. Efficiency = lookalike rate / min(decode ceiling, model ceiling).
+Rates exclude model loading. Efficiency = lookalike rate / min(decode ceiling, model ceiling). On a CPU
+both stages share the cores, so the summary also gives the bound that sharing sets,
+1 / (1/model ceiling + 1/decode rate on all cores), and the pipeline's rate against it.
 """
 
 from __future__ import annotations
@@ -321,6 +323,7 @@ def summarise(n: int, results: dict) -> dict:
         "model_ceiling_images_per_s": model,
         "bottleneck": "decode" if decode < model else "model",
         "efficiency_vs_slower_stage": mine["images_per_s"] / slower,
+        **_shared_core_bound(results, mine["images_per_s"]),
         "precision": results["model"]["precision"],
         "cosine_to_fp32_min": results["model"].get("cosine_min"),
         "lookalike_peak_rss_mb": mine["peak_tree_rss_mb"],
@@ -328,6 +331,15 @@ def summarise(n: int, results: dict) -> dict:
         "reference_load_s": ref and ref["load_s"],
     }
     return summary
+
+
+def _shared_core_bound(results: dict, rate: float) -> dict:
+    """On a CPU both stages need the same cores: each photo costs 1/model-rate of the machine to embed
+    plus 1/decode-rate-on-all-cores to decode, which bounds any pipeline at 1 / (sum of the two)."""
+    if results["model"]["device"] != "cpu":
+        return {}
+    bound = 1 / (1 / results["model"]["images_per_s"] + 1 / results["decode"]["all_cores"]["images_per_s"])
+    return {"shared_core_bound_images_per_s": bound, "efficiency_vs_shared_core_bound": rate / bound}
 
 
 def main() -> None:
