@@ -107,12 +107,12 @@ def pipeline_run(folder: str, n: int, then_real: int = 0, precision: str | None 
         lib.scan()
         fake = RandomVectors(lib.model_key, folder)
         lib.store.ensure_model(fake.key, fake.dim)
-        lib._embedder = fake  # type: ignore[assignment]  # the stand-in model, see the module docstring
+        lib._model._embedder = fake  # type: ignore[assignment]  # the stand-in model, see the module docstring
         started = time.perf_counter()
         out["embedded"] = lib.index().embedded
         out["seconds"] = time.perf_counter() - started
         if real is not None:
-            lib._embedder = real
+            lib._model._embedder = real
             out["real"] = _index_real(lib, then_real)
         out["faiss_file_mb"] = lib.index_path().stat().st_size / 2**20
     done.set()

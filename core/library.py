@@ -10,9 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
@@ -22,6 +20,7 @@ from filelock import FileLock, Timeout
 
 from core.errors import LibraryBusyError, LibraryError, StorageError
 from core.index_cache import IndexCache, index_file
+from core.model_slot import ModelSlot
 from core.models import DEFAULT_MODEL, resolve_model
 from core.paths import default_data_dir
 from core.pipeline import IndexReport, Pipeline
@@ -127,25 +126,26 @@ class Library:
         self.device = device
         self.workers = workers
         self.precision = precision  # None: LOOKALIKE_PRECISION, else the device's default (core.device)
-        # The model (~0.4-1.5 GB) is freed after this long unused; it reloads on the next use (seconds).
-        self.idle_unload_s = idle_unload_s if idle_unload_s is not None else default_idle_unload_s()
-        self._model_users = 0  # index runs and queries using the model right now: never unload under them
-        self._model_used_at = 0.0
-        self._idle_timer: threading.Timer | None = None
+        # The model (~0.4-1.5 GB) is freed after idle_unload_s unused; it reloads on the next use (seconds).
+        self._model = ModelSlot(self._load_embedder, idle_unload_s)
         self.exclude = list(exclude)
         self._lock = threading.RLock()  # one writer: SQLite and FAISS change together under it
-        self._model_lock = threading.Lock()
-        self._embedder: Embedder | None = None
         self._process_lock: FileLock | None = None
         self._subscribers: list[Subscriber] = []
         self._peers: dict[str, Library] = {}  # read-only views on other models, for comparisons
         self._open_storage()
-        chosen = model or os.environ.get("LOOKALIKE_MODEL")
-        self.model_source = chosen or self.store.get_meta("model") or DEFAULT_MODEL
-        self.model_key = resolve_model(self.model_source).key
-        self._cache = self._new_cache()
-        if chosen and not readonly:
-            self.store.set_meta("model", chosen)  # `status` and `search` then default to it
+        try:
+            chosen = model or os.environ.get("LOOKALIKE_MODEL")
+            self.model_source = chosen or self.store.get_meta("model") or DEFAULT_MODEL
+            self.model_key = resolve_model(self.model_source).key
+            self._cache = self._new_cache()
+            if chosen and not readonly:
+                self.store.set_meta("model", chosen)  # `status` and `search` then default to it
+        except BaseException:
+            # A library that failed to open (a full disk, an unknown model) must not keep the writer lock
+            # until the garbage collector finds it: the user's next attempt would be refused as busy.
+            self._close_storage()
+            raise
 
     # -- lifecycle ------------------------------------------------------------------------------
     def _open_storage(self) -> None:
@@ -167,7 +167,20 @@ class Library:
                 # the user got a filelock traceback instead of a StorageError (tests/reliability).
                 self._process_lock = None
                 raise StorageError(_lock_message(self.data_dir, exc)) from exc
-        self.store = Store(self.data_dir / DB_NAME)
+        try:
+            self.store = Store(self.data_dir / DB_NAME)
+        except BaseException:
+            self._release_process_lock()
+            raise
+
+    def _close_storage(self) -> None:
+        self.store.close()
+        self._release_process_lock()
+
+    def _release_process_lock(self) -> None:
+        if self._process_lock is not None:
+            self._process_lock.release()
+            self._process_lock = None
 
     def close(self) -> None:
         with self._lock:
@@ -175,10 +188,7 @@ class Library:
                 peer.close()
             self._peers.clear()
             self.unload_model()
-            self.store.close()
-            if self._process_lock is not None:
-                self._process_lock.release()
-                self._process_lock = None
+            self._close_storage()
 
     def __enter__(self) -> Library:
         return self
@@ -186,74 +196,31 @@ class Library:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- model ----------------------------------------------------------------------------------
+    # -- model (loading and idle unloading: core.model_slot) ------------------------------------
     def embedder(self, download_progress: Callable[[int, int], None] | None = None) -> Embedder:
         """The model, loaded on first use (seconds: torch is imported here, never at start-up).
 
         `download_progress(done_bytes, total_bytes)` is called on download threads on a first run."""
-        with self._model_lock:
-            if self._embedder is None:
-                from core.embedder import load_embedder
+        return self._model.get(download_progress)
 
-                self._embedder = load_embedder(
-                    self.model_source, device=self.device, precision=self.precision,
-                    download_progress=download_progress,
-                )
-                if not self.readonly:
-                    self.store.ensure_model(self._embedder.key, self._embedder.dim)
-                    # Remember where a key's model comes from, so a comparison can load it later.
-                    self.store.set_meta(f"model_source:{self._embedder.key}", self.model_source)
-            self._touch_model()
-            return self._embedder
+    def _load_embedder(self, download_progress: Callable[[int, int], None] | None) -> Embedder:
+        from core.embedder import load_embedder
 
-    @contextmanager
-    def _model_in_use(self) -> Iterator[None]:
-        """Marks the model busy (an index run, a query) so idle unloading waits until it is done."""
-        with self._model_lock:
-            self._model_users += 1
-        try:
-            yield
-        finally:
-            with self._model_lock:
-                self._model_users -= 1
-                self._touch_model()
-
-    def _touch_model(self) -> None:
-        """Called with `_model_lock` held: restart the idle clock and make sure a timer watches it."""
-        self._model_used_at = time.monotonic()
-        if self.idle_unload_s > 0 and self._idle_timer is None and self._embedder is not None:
-            self._start_idle_timer(self.idle_unload_s)
-
-    def _start_idle_timer(self, delay: float) -> None:
-        self._idle_timer = threading.Timer(delay, self._unload_if_idle)
-        self._idle_timer.daemon = True  # never keeps the process alive
-        self._idle_timer.start()
-
-    def _unload_if_idle(self) -> None:
-        """Runs on the timer's thread: unload if nobody used the model for `idle_unload_s`, else wait on."""
-        with self._model_lock:
-            self._idle_timer = None
-            if self._embedder is None:
-                return
-            idle = time.monotonic() - self._model_used_at
-            if self._model_users or idle < self.idle_unload_s:
-                self._start_idle_timer(max(0.05, self.idle_unload_s - idle))
-                return
-            self._embedder.unload()
-            self._embedder = None
+        embedder = load_embedder(
+            self.model_source, device=self.device, precision=self.precision, download_progress=download_progress
+        )
+        if not self.readonly:
+            self.store.ensure_model(embedder.key, embedder.dim)
+            # Remember where a key's model comes from, so a comparison can load it later.
+            self.store.set_meta(f"model_source:{embedder.key}", self.model_source)
+        return embedder
 
     @property
     def model_loaded(self) -> bool:
-        return self._embedder is not None
+        return self._model.loaded
 
     def unload_model(self) -> None:
-        with self._model_lock:
-            if self._idle_timer is not None:
-                self._idle_timer.cancel()
-                self._idle_timer = None
-            if self._embedder is not None:
-                self._embedder.unload()
-                self._embedder = None
+        self._model.unload()
 
     def set_model(self, model: str) -> None:
         """Switch the active model; its missing vectors are made by the next `update()`."""
@@ -333,7 +300,7 @@ class Library:
         if not pending:
             handle.start("indexing", 0)
             return IndexReport()
-        with self._model_in_use():
+        with self._model.in_use():
             embedder = self.embedder()
             self._cache.get()
             workers = 0 if len(pending) < inline_below else self.workers
@@ -438,7 +405,7 @@ class Library:
         query = query.strip()
         if not query:
             raise LibraryError("the text query is empty")
-        with self._model_in_use():
+        with self._model.in_use():
             vec = self.embedder().embed_texts([query])[0]
         return self._search(vec, k, set())
 
@@ -472,7 +439,7 @@ class Library:
             raise LibraryError(f"photo {source} is not in the library or not indexed yet")
         else:
             image = source.convert("RGB")
-        with self._model_in_use():
+        with self._model.in_use():
             return embedder.embed_images([image])[0], photo.id if photo else None
 
     def _library_photo(self, source: ImageSource) -> Photo | None:
@@ -516,14 +483,6 @@ class Library:
     def _require_writable(self) -> None:
         if self.readonly:
             raise LibraryError("this library was opened read-only")
-
-
-def default_idle_unload_s() -> float:
-    """Seconds of no use before the model is unloaded: LOOKALIKE_MODEL_IDLE_S, else 300 (0 = never)."""
-    try:
-        return max(0.0, float(os.environ.get("LOOKALIKE_MODEL_IDLE_S", "300")))
-    except ValueError:
-        return 300.0
 
 
 def _lock_message(data_dir: Path, exc: OSError) -> str:

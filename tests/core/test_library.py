@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.errors import LibraryBusyError
+from core.errors import LibraryBusyError, ModelError
 from core.library import Library
 from core.progress import Progress, TaskHandle
 from tests.imagegen import write_photo
@@ -273,6 +274,17 @@ def test_a_second_writer_is_refused_while_readers_still_search(
         Library(library.data_dir, model=str(tiny_siglip_dir))
     with Library(library.data_dir, model=str(tiny_siglip_dir), readonly=True) as reader:
         assert reader.search_image(str(photo_dir / "img_00.jpg"), k=1)[0].path == str(photo_dir / "img_00.jpg")
+
+
+def test_a_library_that_fails_to_open_lets_the_next_attempt_in(tmp_path: Path, tiny_siglip_dir: Path) -> None:
+    gc.disable()  # a failed Library may sit in a reference cycle until the collector runs: its lock must not
+    try:
+        with pytest.raises(ModelError, match="no-such-model"):
+            Library(tmp_path / "data", model="no-such-model")
+        with Library(tmp_path / "data", model=str(tiny_siglip_dir)) as lib:  # not "another process is updating"
+            assert lib.status().counts.photos == 0
+    finally:
+        gc.enable()
 
 
 def test_subscribers_hear_what_changed(library: Library, photo_dir: Path) -> None:
