@@ -140,11 +140,12 @@ def run(folder: Path, device: str, batch_sizes: list[int], n_images: int, chosen
         items = [embedder.preprocessor()(image) for image in images]
         for batch in batch_sizes:
             repeats = 3 if batch == 1 else 2 if batch <= 8 else 1
-            embedder.batch_size = batch
+            embedder.batch_size = embedder.forward_size = batch
             rate = images_per_second(embedder.embed_images, images, batch, repeats)
             model_only = images_per_second(embedder.embed_preprocessed, items, batch, repeats)
             print(f"  batch {batch:>3}: {rate:6.1f} images/s ({model_only:6.1f} model only)")
         embedder.batch_size = devices.BATCH_SIZES[device]
+        embedder.forward_size = devices.forward_size(device, embedder.precision)
         vectors = embedder.embed_images(images[:n_images])
         # Weights are memory-mapped and paged in on first use, so the peak shows only after embedding.
         print(f"  peak RSS after embedding: {peak_rss_mb():.0f} MB")

@@ -72,7 +72,8 @@ class Embedder:
         self.family = family
         self.device = devices.pick_device(device)
         self.precision = devices.pick_precision(self.device, precision)
-        self.batch_size = devices.BATCH_SIZES[self.device]
+        self.batch_size = devices.BATCH_SIZES[self.device]  # the pipeline's unit: lanes, commits, progress
+        self.forward_size = devices.forward_size(self.device, self.precision)  # images per model call
         self._lock = threading.RLock()
         self._model: Any = None
         self._tokenizer: Any = None
@@ -90,7 +91,7 @@ class Embedder:
         processor = _image_processor(str(self.folder))
         parts = [
             self._run_images(dict(processor(images=[_rgb(im) for im in chunk], return_tensors="np")))
-            for chunk in _chunks(images, self.batch_size)
+            for chunk in _chunks(images, self.forward_size)
         ]
         return self._concat(parts)
 
@@ -101,7 +102,7 @@ class Embedder:
 
     def embed_preprocessed(self, items: Sequence[dict[str, np.ndarray]]) -> np.ndarray:
         """Embed `ImagePreprocessor` outputs (one dict per image, arrays without the batch dimension)."""
-        parts = [self._run_images(stack_preprocessed(chunk)) for chunk in _chunks(items, self.batch_size)]
+        parts = [self._run_images(stack_preprocessed(chunk)) for chunk in _chunks(items, self.forward_size)]
         return self._concat(parts)
 
     def _run_images(self, arrays: dict[str, np.ndarray]) -> np.ndarray:

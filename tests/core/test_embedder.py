@@ -256,13 +256,26 @@ def test_batches_split_internally_give_the_same_vectors(
     family: str, embedders: dict[str, Embedder], photos: list[Image.Image]
 ) -> None:
     embedder = embedders[family]
-    whole = embedder.embed_images(photos)
-    embedder.batch_size = 2
+    size = embedder.forward_size
     try:
+        embedder.forward_size = len(photos)
+        whole = embedder.embed_images(photos)
+        embedder.forward_size = 2
         split = embedder.embed_images(photos)
     finally:
-        embedder.batch_size = 8
+        embedder.forward_size = size
     assert cosines(split, whole).min() >= 0.999
+
+
+def test_on_cpu_a_photos_int8_vector_does_not_depend_on_what_it_was_embedded_with(
+    tiny_siglip_dir: Path, photos: list[Image.Image]
+) -> None:
+    embedder = load_embedder(str(tiny_siglip_dir), device="cpu", precision="int8")
+    pre = embedder.preprocessor()
+    items = [pre(photo) for photo in photos]
+    together = embedder.embed_preprocessed(items)  # one pipeline batch
+    for i, item in enumerate(items):
+        np.testing.assert_array_equal(embedder.embed_preprocessed([item])[0], together[i])
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -212,7 +212,8 @@ def test_cancel_keeps_a_consistent_library_that_the_next_run_completes(
     handle = TaskHandle(on_progress=cancel_after_first_batch)
     with Library(data, model=str(tiny_siglip_dir), workers=0) as lib:
         lib.add_folder(photo_dir)
-        # Batches of 2: a cancel stops the batches not yet in the model lanes; these keep some unstarted.
+        # Batches of 2: the lanes and the writer's queue hold at most 5 batches beyond the first commit, so
+        # the cancel it triggers always leaves some of the 6 batches unstarted.
         lib.embedder().batch_size = 2
         first = lib.update(handle)
         assert first.index.cancelled

@@ -204,6 +204,9 @@ def test_cancelling_mid_run_keeps_what_was_committed_and_the_next_run_finishes(
     with Library(tmp_path / "data", model=str(tiny_siglip_dir), workers=0) as lib:
         lib.add_folder(folder)
         lib.scan()
+        # Batches of 2: the lanes and the writer's queue hold at most 5 batches beyond the first commit, so
+        # the cancel it triggers stops the run well before its 20 batches, however fast the tiny model is.
+        lib.embedder().batch_size = 2
 
         def cancel_after_first_batch(p: Progress) -> None:
             if p.stage == "indexing" and p.done > 0:

@@ -65,6 +65,6 @@ def test_indexing_killed_two_dozen_times_loses_and_mixes_up_no_photo(
     assert check.photos == check.vectors == check.index_ids == PHOTOS  # each photo indexed exactly once
     assert check.self_top1_stored == PHOTOS
     assert check.self_top1_reembedded == PHOTOS
-    # Each vector belongs to its own photo's file. 0.99, not 1: the CPU default precision (dynamic int8)
-    # makes a vector depend slightly on the other photos in its batch.
-    assert check.min_cosine_to_stored > 0.99
+    # Each vector belongs to its own photo's file (not 1: vectors are stored as float16, and the file is
+    # re-read here through the Hugging Face processor instead of the workers' numpy copy of it).
+    assert check.min_cosine_to_stored > 0.999
