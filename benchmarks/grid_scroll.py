@@ -19,8 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gui_latency import LatenessProbe, fake_index, open_window, wait  # noqa: E402
-from rescan_speed import write_photos  # noqa: E402
+from gui_latency import LatenessProbe, fake_library, open_window, wait  # noqa: E402
 
 
 def scroll_lateness(app: object, window: object, steps: int) -> list[float]:
@@ -45,16 +44,11 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=400)
     args = ap.parse_args()
     from desktop.app import make_application
-    from tests.tinymodels import build_tiny_siglip
 
     app = make_application()
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
-        model = str(build_tiny_siglip(tmp / "model"))
-        t0 = time.perf_counter()
-        write_photos(tmp / "photos", args.photos)
-        fake_index(tmp / "data", model, tmp / "photos")
-        print(f"built a {args.photos}-photo library in {time.perf_counter() - t0:.1f} s")
+        model = fake_library(tmp, args.photos)
         t0 = time.perf_counter()
         window = open_window(tmp / "data", model, tmp / "cache")
         wait(app, lambda: window.grid_model.rowCount() == args.photos)  # type: ignore[attr-defined]

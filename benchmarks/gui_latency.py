@@ -49,6 +49,19 @@ def fake_index(data: Path, model: str, photos: Path) -> None:
         give_random_vectors(lib, lib.embedder().dim)
 
 
+def fake_library(tmp: Path, photos: int) -> str:
+    """Builds the tiny model and a `photos`-photo library of it in tmp/data (photos in tmp/photos);
+    returns the model folder."""
+    from tests.tinymodels import build_tiny_siglip
+
+    model = str(build_tiny_siglip(tmp / "model"))
+    t0 = time.perf_counter()
+    write_photos(tmp / "photos", photos)
+    fake_index(tmp / "data", model, tmp / "photos")
+    print(f"built a {photos}-photo library in {time.perf_counter() - t0:.1f} s")
+    return model
+
+
 def wait(app: object, condition: object, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while not condition():  # type: ignore[operator]
@@ -138,16 +151,11 @@ def main() -> None:
     print(f"first paint: median {statistics.median(paints):.3f} s (runs: {paints})")
 
     from desktop.app import make_application
-    from tests.tinymodels import build_tiny_siglip
 
     app = make_application()
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
-        model = str(build_tiny_siglip(tmp / "model"))
-        t0 = time.perf_counter()
-        write_photos(tmp / "photos", args.photos)
-        fake_index(tmp / "data", model, tmp / "photos")
-        print(f"built a {args.photos}-photo library in {time.perf_counter() - t0:.1f} s")
+        model = fake_library(tmp, args.photos)
         cold = click_to_thumbnails(app, tmp / "data", model, tmp / "cache", args.photos)
         warm = click_to_thumbnails(app, tmp / "data", model, tmp / "cache", args.photos)
         print(f"click -> all 50 result thumbnails shown at {args.photos} photos: "
