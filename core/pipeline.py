@@ -126,7 +126,7 @@ def _worker_init() -> None:
 
 
 OnCommitted = Callable[[list[str]], None]  # hashes that just got vectors
-Embedded = tuple[list["Prepared"], "np.ndarray | None"]  # a batch, its fresh vectors in p.pixels["vector"]
+Embedded = list["Prepared"]  # a batch after the model: fresh vectors are in p.pixels["vector"]
 
 
 class Pipeline:
@@ -191,11 +191,11 @@ class Pipeline:
         made by another lane); the rest reuse theirs."""
         fresh = self._claim_fresh(batch)
         if not fresh:
-            return batch, None
+            return batch
         vecs = self.embedder.embed_preprocessed([p.pixels for p in fresh.values()])  # type: ignore[misc]
         for p, v in zip(fresh.values(), vecs, strict=True):
             p.pixels = {"vector": v}
-        return batch, vecs
+        return batch
 
     def _claim_fresh(self, batch: list[Prepared]) -> dict[str, Prepared]:
         hashes = [p.hash for p in batch if p.pixels is not None and p.hash]
@@ -210,8 +210,7 @@ class Pipeline:
             self._claimed.update(fresh)
         return fresh
 
-    def _commit(self, item: Embedded) -> None:
-        batch, _ = item
+    def _commit(self, batch: Embedded) -> None:
         ok = [p for p in batch if p.error is None]
         bad = [p for p in batch if p.error is not None]
         fresh = [(p.hash, encode_vector(p.pixels["vector"])) for p in ok if p.pixels and "vector" in p.pixels]
