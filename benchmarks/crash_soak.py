@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.device import BATCH_SIZES
+from core.embedding.device import BATCH_SIZES
 from tests.imagegen import write_photo
 from tests.reliability.crash_harness import BATCHES_IN_FLIGHT, check_library, crash_index
 from tests.tinymodels import build_tiny_siglip

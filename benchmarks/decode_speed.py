@@ -1,4 +1,4 @@
-"""How much faster is `core.imageio`'s fast path (target=224), and how close are its pixels?
+"""How much faster is `core.imaging.decode`'s fast path (target=224), and how close are its pixels?
 
 Run: .venv/bin/python benchmarks/decode_speed.py
 Writes a photo-like 12 MP JPEG (4000x3000, with EXIF) to a temp dir, times the full decode against the
@@ -19,7 +19,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.imageio import load_photo  # noqa: E402
+from core.imaging.decode import load_photo  # noqa: E402
 from tests.imagegen import write_photo  # noqa: E402
 
 TARGET = 224

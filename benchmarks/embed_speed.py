@@ -27,8 +27,8 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from core import device as devices  # noqa: E402
-from core.embedder import Embedder, load_embedder  # noqa: E402
+from core.embedding import device as devices  # noqa: E402
+from core.embedding.embedder import Embedder, load_embedder  # noqa: E402
 from tests.imagegen import photo_like  # noqa: E402
 
 # google/siglip2-base-patch16-224's sizes.

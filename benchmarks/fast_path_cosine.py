@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.index_speed import BENCH_DIR, ensure_model  # noqa: E402
-from core.embedder import load_embedder  # noqa: E402
-from core.imageio import open_image  # noqa: E402
+from core.embedding.embedder import load_embedder  # noqa: E402
+from core.imaging.decode import open_image  # noqa: E402
 from tests.imagegen import write_photo  # noqa: E402
 
 

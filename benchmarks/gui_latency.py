@@ -41,7 +41,7 @@ def first_paint(repeats: int) -> list[float]:
 
 def fake_index(data: Path, model: str, photos: Path) -> None:
     """A library of `photos` with random vectors of the model's size: the GUI timings need no real model."""
-    from core.library import Library
+    from core.library.facade import Library
 
     with Library(data, model=model) as lib:
         lib.add_folder(photos)

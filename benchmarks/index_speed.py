@@ -10,7 +10,7 @@
 3. Times, each in its own process so its memory is its own:
    - reference: the tutorial loop, one image at a time: PIL open + RGB, `processor(images=img)`,
      `model.get_image_features`, add to `faiss.IndexFlatL2` (fp32, as the tutorials do);
-   - lookalike: `lookalike index --data-dir <temp> --model F --precision P` through `core.cli.main`
+   - lookalike: `lookalike index --data-dir <temp> --model F --precision P` through `core.cli.main.main`
      (the product path), timed around the pipeline; model load reported separately;
    - decode ceiling: the pipeline's worker function (`prepare`: hash + fast decode + preprocess) on the
      pipeline's worker count, and on every core;
@@ -130,8 +130,8 @@ def _flat_l2(dim: int):  # faiss.IndexFlatL2, or a list with the same `add` wher
 
 def phase_model(args: argparse.Namespace, paths: list[Path]) -> dict:
     """Model-only rate at the chosen precision, and the cosine of its vectors to fp32 ones."""
-    from core.embedder import load_embedder
-    from core.pipeline import prepare
+    from core.embedding.embedder import load_embedder
+    from core.indexing.pipeline import prepare
 
     started = time.perf_counter()
     embedder = load_embedder(args.model_folder, device=args.device, precision=args.precision)
@@ -180,12 +180,12 @@ def _sync() -> None:
 
 def phase_lookalike(args: argparse.Namespace, paths: list[Path]) -> dict:
     """`lookalike index` as a user runs it, with timers around model loading and the pipeline."""
-    import core.embedder
-    import core.pipeline
-    from core.cli import main
+    import core.embedding.embedder
+    import core.indexing.pipeline
+    from core.cli.main import main
 
     timings: dict[str, float] = {}
-    load, run = core.embedder.load_embedder, core.pipeline.Pipeline.run
+    load, run = core.embedding.embedder.load_embedder, core.indexing.pipeline.Pipeline.run
 
     def timed_load(*a, **kw):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
@@ -202,8 +202,8 @@ def phase_lookalike(args: argparse.Namespace, paths: list[Path]) -> dict:
             timings["pipeline_s"] = time.perf_counter() - started
             timings["workers"] = self.workers
 
-    core.embedder.load_embedder = timed_load  # type: ignore[assignment]
-    core.pipeline.Pipeline.run = timed_run  # type: ignore[method-assign]
+    core.embedding.embedder.load_embedder = timed_load  # type: ignore[assignment]
+    core.indexing.pipeline.Pipeline.run = timed_run  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory(prefix="lookalike-bench-data-") as data:
         argv = ["index", str(Path(paths[0]).parent), "--data-dir", data, "--model", args.model_folder,
                 "--device", args.device, "--json"]
@@ -222,9 +222,9 @@ def phase_decode(args: argparse.Namespace, paths: list[Path]) -> dict:
     """The decode stage alone: `prepare` on a warm pool of W workers, for W = pipeline's and all cores."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from core.embedder import ImagePreprocessor
-    from core.pipeline import _worker_init, default_workers, prepare
-    from core.preprocess import numpy_preprocessor
+    from core.embedding.embedder import ImagePreprocessor
+    from core.embedding.preprocess import numpy_preprocessor
+    from core.indexing.pipeline import _worker_init, default_workers, prepare
 
     pre = numpy_preprocessor(args.model_folder) or ImagePreprocessor(args.model_folder)
     target = pre.height if hasattr(pre, "height") else 224

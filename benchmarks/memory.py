@@ -44,7 +44,7 @@ def rss_mb() -> float:
 
 
 def at_rest(folder: str, precision: str | None) -> dict:
-    from core.embedder import load_embedder
+    from core.embedding.embedder import load_embedder
     from tests.imagegen import photo_like
 
     out = {"start": rss_mb()}
@@ -65,7 +65,7 @@ class RandomVectors:
     """Stands in for the model: same interface as `Embedder`, returns unit vectors at once."""
 
     def __init__(self, key: str, folder: str) -> None:
-        from core.preprocess import numpy_preprocessor
+        from core.embedding.preprocess import numpy_preprocessor
 
         self.key, self.dim, self.batch_size, self.image_size, self.lanes = key, 768, 8, 224, 1
         self._pre = numpy_preprocessor(folder)
@@ -89,7 +89,7 @@ class RandomVectors:
 
 
 def pipeline_run(folder: str, n: int, then_real: int = 0, precision: str | None = None) -> dict:
-    from core.library import Library
+    from core.library.facade import Library
     from tests.imagegen import photo_like
 
     photos = small_photos(n)

@@ -19,9 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.library import Library  # noqa: E402
-from core.store import bump_generation, encode_vector, insert_vectors, update_photos  # noqa: E402
-from core.vector_index import VectorIndex  # noqa: E402
+from core.library.facade import Library  # noqa: E402
+from core.store.database import bump_generation, encode_vector, insert_vectors, update_photos  # noqa: E402
+from core.vectors.index import VectorIndex  # noqa: E402
 
 
 def write_photos(root: Path, n: int) -> None:

@@ -1,4 +1,4 @@
-"""Search latency, recall and build cost of core.vector_index on clustered synthetic vectors.
+"""Search latency, recall and build cost of core.vectors.index on clustered synthetic vectors.
 
     .venv/bin/python benchmarks/search_speed.py [--sizes 100000,1000000] [--exact-limit N] [--nprobes 32,64]
 
@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.vector_index import DEFAULT_EXACT_LIMIT, VectorIndex  # noqa: E402
+from core.vectors.index import DEFAULT_EXACT_LIMIT, VectorIndex  # noqa: E402
 
 DIM = 768
 SCALE = np.float32(1 / np.sqrt(DIM))  # float32: a float64 factor would double the temporaries

@@ -28,8 +28,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from core.library import Library, LibraryChanges  # noqa: E402
-from core.watcher import LibraryWatcher  # noqa: E402
+from core.library.facade import Library, LibraryChanges  # noqa: E402
+from core.watch.watcher import LibraryWatcher  # noqa: E402
 from tests.imagegen import photo_like  # noqa: E402
 
 

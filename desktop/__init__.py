@@ -1,1 +1,1 @@
-"""Lookalike's PySide6 desktop app. Talks to the engine only through `core.library.Library`."""
+"""Lookalike's PySide6 desktop app. Talks to the engine only through `core.library.facade.Library`."""

@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from core.models import KNOWN_MODELS
+from core.embedding.registry import KNOWN_MODELS
 from desktop.qt import QComboBox, QHBoxLayout, QLabel, Qt, QVBoxLayout, QWidget, Signal
 from desktop.results_pane import ResultsPane
 
 if TYPE_CHECKING:
-    from core.library import Library, ModelInfo, SearchResult
+    from core.library.facade import Library, ModelInfo, SearchResult
     from desktop.library_session import LibrarySession
     from desktop.thumbnail_cache import ThumbnailCache
 

@@ -14,14 +14,14 @@ GUI_OPTIONS = ("--data-dir", "--model")
 def wants_cli(argv: list[str]) -> bool:
     """True when `argv` names a command-line subcommand (or asks for help); anything else is the app.
 
-    `core.cli` (which imports the engine) is only imported when a positional could be a subcommand, so
+    `core.cli.main` (which imports the engine) is only imported when a positional could be a subcommand, so
     plain `lookalike` and `lookalike photo.jpg` start the window without that cost."""
     if any(a in ("-h", "--help") for a in argv):
         return True
     positionals = _positionals(argv)
     if not positionals or os.path.isfile(positionals[0]):
         return False
-    from core.cli import SUBCOMMANDS
+    from core.cli.main import SUBCOMMANDS
 
     return positionals[0] in SUBCOMMANDS
 
@@ -50,7 +50,7 @@ def gui_arguments(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if wants_cli(argv):
-        from core.cli import main as cli_main
+        from core.cli.main import main as cli_main
 
         return cli_main(argv)
     args = gui_arguments(argv)

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import Cancelled, ModelUnavailableError
-from core.settings import Settings
+from core.library.settings import Settings
 from desktop.qt import QObject, Signal
 from desktop.tasks import TaskManager
 
 if TYPE_CHECKING:
-    from core.library import Library
-    from core.progress import Progress, TaskHandle
+    from core.library.facade import Library
+    from core.tasks.progress import Progress, TaskHandle
 
 # Progress callbacks fire per batch; the status bar needs no more than a few updates a second.
 PROGRESS_INTERVAL_S = 0.1
@@ -61,8 +61,8 @@ class LibrarySession(QObject):
         self.tasks.write(self._open, lambda lib: self._on_opened(lib), self.open_failed.emit)
 
     def _open(self) -> Library:
-        from core.library import Library
-        from core.paths import default_data_dir
+        from core.files.paths import default_data_dir
+        from core.library.facade import Library
 
         data_dir = Path(self._data_dir) if self._data_dir else default_data_dir()
         self.settings = Settings.load(data_dir)
@@ -183,7 +183,7 @@ class LibrarySession(QObject):
         if self._handle is not None:
             self._update_again = True
             return
-        from core.progress import TaskHandle
+        from core.tasks.progress import TaskHandle
 
         last = [0.0]
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.paths import default_data_dir
+from core.files.paths import default_data_dir
 from desktop.errors_panel import ErrorsPanel
 from desktop.folders_panel import FoldersPanel
 from desktop.image_input import dropped_folders, image_source

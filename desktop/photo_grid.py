@@ -11,7 +11,7 @@ from desktop.thumb_delegate import ItemRole, PathRole
 from desktop.thumb_view import ThumbView
 
 if TYPE_CHECKING:
-    from core.store import Photo
+    from core.store.database import Photo
 
 AnyIndex: TypeAlias = "QModelIndex | QPersistentModelIndex"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from core.models import KNOWN_MODELS
-from core.settings import DEVICES, Settings
+from core.embedding.registry import KNOWN_MODELS
+from core.library.settings import DEVICES, Settings
 from desktop.qt import (
     QComboBox,
     QDialog,

@@ -25,7 +25,7 @@ from desktop.thumb_view import ThumbView
 from desktop.thumbnail_cache import ThumbnailCache
 
 if TYPE_CHECKING:
-    from core.library import SearchResult
+    from core.library.facade import SearchResult
 
 AnyIndex: TypeAlias = "QModelIndex | QPersistentModelIndex"
 QUERY_SIZE = 96

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from desktop.qt import QLabel, QProgressBar, QStatusBar, QToolButton, Signal
 
 if TYPE_CHECKING:
-    from core.progress import Progress
+    from core.tasks.progress import Progress
 
 MESSAGE_MS = 8000
 

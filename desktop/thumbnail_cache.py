@@ -26,7 +26,7 @@ def file_size_for(pixels: int) -> int:
 
 def load_thumbnail_image(path: str, pixels: int, cache_dir: Path | None) -> QImage:
     """Worker side: make (or reuse) the thumbnail file and read it as a QImage (allowed off-thread)."""
-    from core.thumbnails import make_thumbnail
+    from core.imaging.thumbnails import make_thumbnail
 
     image = QImage(str(make_thumbnail(path, file_size_for(pixels), cache_dir)))
     if image.isNull():

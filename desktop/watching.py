@@ -1,6 +1,6 @@
 """The hook that keeps the library in step with the disk while the app is open.
 
-Live watching lives in `core.watcher.LibraryWatcher`; if it cannot start, the app still works and folders
+Live watching lives in `core.watch.watcher.LibraryWatcher`; if it cannot start, the app still works and folders
 are brought up to date at start-up and when added.
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from core.library import Library
-    from core.progress import Progress
+    from core.library.facade import Library
+    from core.tasks.progress import Progress
 
 
 def start_watcher(
@@ -20,7 +20,7 @@ def start_watcher(
 ) -> Any:
     """Start watching the library's folders; returns the watcher (or None when unavailable).
     The callbacks run on the watcher's threads: the caller hops to the GUI thread."""
-    from core.watcher import LibraryWatcher
+    from core.watch.watcher import LibraryWatcher
 
     try:
         watcher = LibraryWatcher(library, on_error=on_error, on_notice=on_notice, on_progress=on_progress)

@@ -50,7 +50,7 @@ def photo_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def library(tmp_path: Path, tiny_siglip_dir: Path) -> Iterator[object]:
-    from core.library import Library
+    from core.library.facade import Library
 
     lib = Library(tmp_path / "data", model=str(tiny_siglip_dir), workers=0)
     yield lib

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.embedder import (
+from core.embedding.embedder import (
     Embedder,
     _looks_complete,
     _progress_class,
@@ -23,8 +23,8 @@ from core.embedder import (
     load_embedder,
     stack_preprocessed,
 )
+from core.embedding.registry import KNOWN_MODELS
 from core.errors import ModelError
-from core.models import KNOWN_MODELS
 from tests.imagegen import photo_like
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ FAMILIES = ["siglip", "siglip2"]
 
 @pytest.fixture(scope="module")
 def embedders(tiny_siglip_dir: Path, tiny_siglip2_dir: Path) -> dict[str, Embedder]:
-    # fp32 explicitly: these tests check parity with the HF reference; the CPU default is int8 (core.device).
+    # fp32 explicitly: these tests check parity with the HF reference; the CPU default is int8 (core.embedding.device).
     return {
         "siglip": load_embedder(str(tiny_siglip_dir), device="cpu", precision="fp32"),
         "siglip2": load_embedder(str(tiny_siglip2_dir), device="cpu", precision="fp32"),
@@ -79,7 +79,7 @@ def reference_texts(folder: Path, texts: list[str], **padding: Any) -> np.ndarra
 
 # ---- loading ------------------------------------------------------------------------------------------------
 def test_importing_the_embedder_does_not_import_torch() -> None:
-    code = "import core.embedder, sys; assert 'torch' not in sys.modules; assert 'transformers' not in sys.modules"
+    code = "import core.embedding.embedder, sys; assert 'torch' not in sys.modules; assert 'transformers' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=True, timeout=60)
 
 
@@ -150,7 +150,7 @@ def test_folder_with_only_pickle_weights_is_refused(tiny_siglip_dir: Path, tmp_p
 def test_offline_without_a_cached_copy_says_how_to_get_the_model(tmp_path: Path) -> None:
     code = (
         "import sys\n"
-        "from core.embedder import load_embedder\n"
+        "from core.embedding.embedder import load_embedder\n"
         "from core.errors import ModelUnavailableError\n"
         "try:\n"
         "    load_embedder('siglip2-base-224')\n"
@@ -372,7 +372,7 @@ def test_fast_decode_path_embeds_like_the_full_decode(
     32-pixel image) any two resamplings differ more than the fast path does at real sizes."""
     import json
 
-    from core.imageio import open_image
+    from core.imaging.decode import open_image
     from tests.imagegen import write_photo
 
     embedder = embedders[family]

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.cli import main
-from core.eval_metrics import label_codes, metrics_from_scores, metrics_from_vectors, per_query, rank_others
-from core.eval_report import render_report, sample_queries
-from core.evaluation import DatasetError, Evaluation, evaluate, load_labelled
+from core.cli.main import main
+from core.eval.evaluation import DatasetError, Evaluation, evaluate, load_labelled
+from core.eval.metrics import label_codes, metrics_from_scores, metrics_from_vectors, per_query, rank_others
+from core.eval.report import render_report, sample_queries
 from tests.labelled import CLASSES, write_labelled_set
 
 # -- the metrics, by hand ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""core.imageio: every format to upright RGB, conversions, the fast path, and a specific reason for every
+"""core.imaging.decode: every format to upright RGB, conversions, the fast path, and a specific reason for every
 broken or hostile file."""
 
 from __future__ import annotations
@@ -15,9 +15,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from core import imageio
 from core.errors import DecodeError
-from core.imageio import SUPPORTED_EXTENSIONS, is_supported_name, load_photo, open_image, open_image_bytes
+from core.imaging import decode as imageio
+from core.imaging.decode import (
+    SUPPORTED_EXTENSIONS,
+    is_supported_name,
+    load_photo,
+    open_image,
+    open_image_bytes,
+)
 from tests.imagegen import photo_like, png_header_only, write_bad_files, write_photo
 
 FORMATS = [".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".bmp", ".heic", ".avif"]

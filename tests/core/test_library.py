@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from core.errors import LibraryBusyError, ModelError
-from core.library import Library
-from core.progress import Progress, TaskHandle
+from core.library.facade import Library
+from core.tasks.progress import Progress, TaskHandle
 from tests.imagegen import write_photo
 
 
@@ -289,7 +289,7 @@ def test_a_library_that_fails_to_open_lets_the_next_attempt_in(tmp_path: Path, t
 
 
 def test_subscribers_hear_what_changed(library: Library, photo_dir: Path) -> None:
-    from core.library import LibraryChanges
+    from core.library.facade import LibraryChanges
 
     heard: list[LibraryChanges] = []
     library.subscribe(heard.append)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from core.model_slot import IDLE_ENV, ModelSlot, default_idle_unload_s
+from core.embedding.model_slot import IDLE_ENV, ModelSlot, default_idle_unload_s
 
 
 def wait_until(condition: Any, timeout: float = 5.0) -> bool:
@@ -19,7 +19,7 @@ def wait_until(condition: Any, timeout: float = 5.0) -> bool:
 
 
 def test_a_busy_model_outlives_its_idle_time_and_unloads_after_its_use(tiny_siglip_dir: Path) -> None:
-    from core.embedder import load_embedder
+    from core.embedding.embedder import load_embedder
 
     loads: list[int] = []
 
@@ -42,7 +42,7 @@ def test_a_busy_model_outlives_its_idle_time_and_unloads_after_its_use(tiny_sigl
 
 
 def test_idle_time_zero_keeps_the_model(tiny_siglip_dir: Path) -> None:
-    from core.embedder import load_embedder
+    from core.embedding.embedder import load_embedder
 
     slot = ModelSlot(lambda progress: load_embedder(str(tiny_siglip_dir), device="cpu"), idle_unload_s=0)
     slot.get()

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.cli import main
-from core.library import Library
-from core.models import resolve_model
-from core.progress import Progress, TaskHandle
-from core.vector_index import VectorIndex
+from core.cli.main import main
+from core.embedding.registry import resolve_model
+from core.library.facade import Library
+from core.tasks.progress import Progress, TaskHandle
+from core.vectors.index import VectorIndex
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_status_reports_the_active_model(
 def test_another_model_can_be_searched_side_by_side_without_switching(
     tmp_path: Path, tiny_siglip_dir: Path, tiny_siglip2_dir: Path, photo_dir: Path
 ) -> None:
-    from core.library import Library
+    from core.library.facade import Library
 
     with Library(tmp_path / "data", model=str(tiny_siglip2_dir), workers=0) as lib:
         lib.add_folder(photo_dir)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from core.embedding.registry import DEFAULT_MODEL, KNOWN_MODELS, resolve_model
 from core.errors import ModelError
-from core.models import DEFAULT_MODEL, KNOWN_MODELS, resolve_model
 
 
 def test_default_model_is_siglip2_base_224_with_fixed_resolution() -> None:

@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-import core.pipeline
-from core import device as devices
+import core.indexing.pipeline
+from core.embedding import device as devices
 from core.errors import ModelError
-from core.library import Library
-from core.progress import Progress, TaskHandle
+from core.library.facade import Library
+from core.tasks.progress import Progress, TaskHandle
 from tests.imagegen import photo_like, write_photo
 
 
@@ -89,30 +89,30 @@ def test_decoding_runs_at_most_a_few_batches_ahead_of_the_model(
     for i in range(30):
         write_photo(folder / f"p{i:02d}.jpg", seed=i, size=(64, 48))
     started = [0]
-    real_prepare = core.pipeline.prepare
+    real_prepare = core.indexing.pipeline.prepare
 
     def counting_prepare(*args: Any) -> Any:
         started[0] += 1
         return real_prepare(*args)
 
-    monkeypatch.setattr(core.pipeline, "prepare", counting_prepare)
+    monkeypatch.setattr(core.indexing.pipeline, "prepare", counting_prepare)
     with Library(tmp_path / "data", model=str(tiny_siglip_dir), workers=0) as lib:
         lib.add_folder(folder)
         lib.scan()
         fake = SlowModel(lib.embedder(), started)
-        pipeline = core.pipeline.Pipeline(lib.store, fake, TaskHandle(), lambda hashes: None, workers=0)
+        pipeline = core.indexing.pipeline.Pipeline(lib.store, fake, TaskHandle(), lambda hashes: None, workers=0)
         report = pipeline.run(lib.store.pending_photos(lib.model_key))
     assert report.embedded == 30
     # Photos decoded but not yet embedded never exceed the look-ahead, plus the batch being filled and
     # the batches entering the model lanes (an unbounded look-ahead would reach most of the 30).
     lanes = fake.lanes
-    assert 0 < fake.max_ahead <= fake.batch_size * (core.pipeline.LOOKAHEAD_BATCHES + 1 + lanes)
+    assert 0 < fake.max_ahead <= fake.batch_size * (core.indexing.pipeline.LOOKAHEAD_BATCHES + 1 + lanes)
 
 
-def index_in_name_order(lib: Library, model: SlowModel) -> core.pipeline.IndexReport:
+def index_in_name_order(lib: Library, model: SlowModel) -> core.indexing.pipeline.IndexReport:
     lib.scan()
     pending = sorted(lib.store.pending_photos(lib.model_key), key=lambda p: p.path)
-    return core.pipeline.Pipeline(lib.store, model, TaskHandle(), lambda hashes: None, workers=0).run(pending)
+    return core.indexing.pipeline.Pipeline(lib.store, model, TaskHandle(), lambda hashes: None, workers=0).run(pending)
 
 
 @pytest.mark.parametrize("lanes", [1, 2])
@@ -225,8 +225,8 @@ def test_cancelling_mid_run_keeps_what_was_committed_and_the_next_run_finishes(
 
 
 def test_numpy_preprocessing_matches_the_checkpoints_own_processor(tiny_siglip_dir: Path) -> None:
-    from core.embedder import ImagePreprocessor
-    from core.preprocess import numpy_preprocessor
+    from core.embedding.embedder import ImagePreprocessor
+    from core.embedding.preprocess import numpy_preprocessor
 
     mine, theirs = numpy_preprocessor(tiny_siglip_dir), ImagePreprocessor(str(tiny_siglip_dir))
     assert mine is not None
@@ -239,8 +239,8 @@ def test_numpy_preprocessing_matches_the_checkpoints_own_processor(tiny_siglip_d
 
 
 def test_naflex_models_keep_the_hugging_face_processor(tiny_siglip2_dir: Path) -> None:
-    from core.embedder import ImagePreprocessor, load_embedder
-    from core.preprocess import numpy_preprocessor
+    from core.embedding.embedder import ImagePreprocessor, load_embedder
+    from core.embedding.preprocess import numpy_preprocessor
 
     assert numpy_preprocessor(tiny_siglip2_dir) is None
     assert isinstance(load_embedder(str(tiny_siglip2_dir), device="cpu").preprocessor(), ImagePreprocessor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.settings import SETTINGS_NAME, Settings
+from core.library.settings import SETTINGS_NAME, Settings
 
 
 def test_saved_preferences_are_loaded_back(tmp_path: Path) -> None:

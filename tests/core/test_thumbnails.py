@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from core.errors import DecodeError
-from core.thumbnails import make_thumbnail, thumbnail_dir
+from core.imaging.thumbnails import make_thumbnail, thumbnail_dir
 from tests.imagegen import write_photo
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.vector_index import IndexFileError, VectorIndex
+from core.vectors.index import IndexFileError, VectorIndex
 
 DIM = 64
 SMALL_LIMIT = 2_000  # tests cross into IVF quickly; the default limit is 150k

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.debouncer import Debouncer
-from core.library import Library
-from core.watcher import LibraryWatcher, WatchBatch
+from core.library.facade import Library
+from core.watch.debouncer import Debouncer
+from core.watch.watcher import LibraryWatcher, WatchBatch
 from tests.imagegen import photo_like, write_photo
 
 QUIET_S = 0.5

@@ -16,9 +16,9 @@ from desktop import launcher
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     seen: list[tuple] = []
     monkeypatch.setattr(launcher, "run_gui", lambda *a: seen.append(("gui", *a)) or 0)
-    import core.cli
+    import core.cli.main
 
-    monkeypatch.setattr(core.cli, "main", lambda argv: seen.append(("cli", list(argv))) or 0)
+    monkeypatch.setattr(core.cli.main, "main", lambda argv: seen.append(("cli", list(argv))) or 0)
     return seen
 
 

@@ -20,7 +20,7 @@ if sys.argv[1] == "frozen":
     sys.frozen = True
     sys._MEIPASS = "/opt/bundle/lookalike/_internal"
     sys.executable = "/opt/bundle/lookalike/lookalike"
-from core.paths import default_cache_dir, default_data_dir
+from core.files.paths import default_cache_dir, default_data_dir
 from huggingface_hub import constants
 print(json.dumps({"data": str(default_data_dir()), "cache": str(default_cache_dir()),
                   "hf_cache": constants.HF_HUB_CACHE}))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.imageio_formats import EXTENSION_LABELS
+from core.imaging.formats import EXTENSION_LABELS
 
 ROOT = Path(__file__).resolve().parents[2]
 DESKTOP_FILE = ROOT / "resources" / "lookalike.desktop"

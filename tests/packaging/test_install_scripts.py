@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.paths import default_data_dir
+from core.files.paths import default_data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGING = ROOT / "packaging"

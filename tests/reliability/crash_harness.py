@@ -28,8 +28,8 @@ from typing import IO
 
 REPO = Path(__file__).resolve().parents[2]
 POLL_S = 0.01
-# One batch being committed, two in the writer's queue (core.pipeline._Writer), and a finished batch in
-# each model lane waiting to be queued (two lanes on a multi-core CPU, core.device.model_lanes).
+# One batch being committed, two in the writer's queue (core.indexing.pipeline._Writer), and a finished batch in
+# each model lane waiting to be queued (two lanes on a multi-core CPU, core.embedding.device.model_lanes).
 BATCHES_IN_FLIGHT = 5
 
 
@@ -214,7 +214,7 @@ def _one_run(launcher: Launcher, argv: list[str], base: Path, plan: _Plan, data_
 
 def _index_file_stale(data_dir: Path) -> bool:
     """True when the next run will rebuild and save the index first: no file, or an older generation."""
-    from core.vector_index import IndexFileError, VectorIndex
+    from core.vectors.index import IndexFileError, VectorIndex
 
     files = list((data_dir / "index").glob("*.faiss")) if (data_dir / "index").exists() else []
     if not files:
@@ -233,7 +233,7 @@ def _index_file_stale(data_dir: Path) -> bool:
 
 def check_after_kill(data_dir: Path) -> None:
     """What the next start finds must be whole: SQLite passes its check, the index file loads."""
-    from core.vector_index import VectorIndex
+    from core.vectors.index import VectorIndex
 
     db = data_dir / "library.sqlite3"
     if db.exists():
@@ -258,9 +258,9 @@ def check_library(data_dir: Path, photos: Path, model: Path) -> LibraryCheck:
     """Open the library as a user would and check each photo against its own file."""
     import numpy as np
 
-    from core.imageio import load_photo
-    from core.library import Library
-    from core.vector_index import VectorIndex
+    from core.imaging.decode import load_photo
+    from core.library.facade import Library
+    from core.vectors.index import VectorIndex
 
     on_disk = sorted(str(p) for p in photos.rglob("*.jpg"))
     with Library(data_dir, model=str(model), workers=0) as lib:

@@ -56,39 +56,39 @@ def _count_embeddings(original: Callable[..., Any], log: str) -> Callable[..., A
 
 
 def install() -> None:
-    import core.embedder
-    import core.pipeline
-    import core.vector_index_file
+    import core.embedding.embedder
+    import core.indexing.pipeline
+    import core.vectors.index_file
 
     log = os.environ.get("RELIABILITY_EMBED_LOG")
     if log:
-        cls = core.embedder.Embedder
+        cls = core.embedding.embedder.Embedder
         cls.embed_preprocessed = _count_embeddings(cls.embed_preprocessed, log)  # type: ignore[method-assign]
 
-    insert_vectors = core.pipeline.insert_vectors
+    insert_vectors = core.indexing.pipeline.insert_vectors
 
     def insert_then_pause(conn: Any, model: str, items: Any) -> None:
         insert_vectors(conn, model, items)
         if items:
             _pause_if("commit")
 
-    core.pipeline.insert_vectors = insert_then_pause  # type: ignore[assignment]
+    core.indexing.pipeline.insert_vectors = insert_then_pause  # type: ignore[assignment]
 
-    write_body = core.vector_index_file._write_body
+    write_body = core.vectors.index_file._write_body
 
     def write_body_then_pause(f: Any, index: Any, dim: int, meta_bytes: bytes) -> None:
         write_body(f, index, dim, meta_bytes)
         f.flush()
         _pause_if("save")
 
-    core.vector_index_file._write_body = write_body_then_pause  # type: ignore[assignment]
+    core.vectors.index_file._write_body = write_body_then_pause  # type: ignore[assignment]
 
 
 def main() -> int:
     if sys.argv[1:2] == ["--zygote"]:
         return zygote()
     install()
-    from core.cli import main as cli_main
+    from core.cli.main import main as cli_main
 
     return cli_main(sys.argv[1:])
 
@@ -114,10 +114,10 @@ def zygote() -> int:
     from transformers import AutoImageProcessor, AutoModel, AutoTokenizer  # noqa: F401
     from transformers.models.siglip import modeling_siglip  # noqa: F401
 
-    import core.cli  # noqa: F401
-    import core.embedder  # noqa: F401
-    import core.library  # noqa: F401
-    import core.vector_index  # noqa: F401
+    import core.cli.main  # noqa: F401
+    import core.embedding.embedder  # noqa: F401
+    import core.library.facade  # noqa: F401
+    import core.vectors.index  # noqa: F401
 
     outputs: dict[int, str] = {}
 
@@ -155,7 +155,7 @@ def _child(request: dict[str, Any]) -> None:
         os.dup2(out, 2)
         os.environ.update(request["env"])
         install()
-        from core.cli import main as cli_main
+        from core.cli.main import main as cli_main
 
         rc = cli_main(request["argv"])
     except BaseException as exc:  # report it in the output file; the exit status says it failed

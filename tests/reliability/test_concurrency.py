@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.library import Library
+from core.library.facade import Library
 from tests.imagegen import write_photo
 from tests.reliability.crash_harness import Launcher, check_after_kill
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.device import BATCH_SIZES
+from core.embedding.device import BATCH_SIZES
 from tests.imagegen import write_photo
 from tests.reliability.crash_harness import BATCHES_IN_FLIGHT, check_library, crash_index
 

@@ -14,7 +14,7 @@ import psutil
 import pytest
 from PIL import Image
 
-from core.library import Library
+from core.library.facade import Library
 from tests.imagegen import photo_like, write_bad_files, write_photo
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs, symlinks and byte names are POSIX")

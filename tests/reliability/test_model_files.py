@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
-from core.embedder import load_embedder
+from core.cli.main import main
+from core.embedding.embedder import load_embedder
 from core.errors import ModelError
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.library import Library
+from core.library.facade import Library
 from tests.reliability.test_hostile_files import _fingerprint
 
 

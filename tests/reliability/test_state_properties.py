@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.library import Library
+from core.library.facade import Library
 from tests.imagegen import write_photo
 
 NAMES = [f"{c}.jpg" for c in "abcde"]

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.cli import main
+from core.cli.main import main
 from core.errors import StorageError
-from core.library import Library
-from core.vector_index import VectorIndex
+from core.library.facade import Library
+from core.vectors.index import VectorIndex
 from tests.imagegen import write_photo
 from tests.reliability.mounts import fill_up, remount_read_only, remount_read_write, small_tmpfs
 

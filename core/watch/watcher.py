@@ -32,14 +32,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from core.debouncer import Debouncer
 from core.errors import Cancelled
-from core.imageio import is_supported_name
-from core.library import Library, LibraryChanges, UpdateReport
-from core.progress import Progress, TaskHandle
-from core.scanner import ScanReport
-from core.walker import is_excluded, is_hidden_below
-from core.watch_observers import FolderWatch, OverflowAlarm
+from core.imaging.decode import is_supported_name
+from core.indexing.scanner import ScanReport
+from core.indexing.walker import is_excluded, is_hidden_below
+from core.library.facade import Library, LibraryChanges, UpdateReport
+from core.tasks.progress import Progress, TaskHandle
+from core.watch.debouncer import Debouncer
+from core.watch.observers import FolderWatch, OverflowAlarm
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from core.walker import walk_photos
+from core.indexing.walker import walk_photos
 
 MISSING = (-1, -1)  # the "state" of a path that is not there
 _UNSEEN = (-2, -2)  # touched, not stat-ed yet: the next tick always counts it as a change
@@ -57,7 +57,7 @@ def looks_complete(path: str) -> bool:
     except OSError:
         return True  # unreadable: let the indexer say why
     from core.errors import DecodeError
-    from core.imageio import load_photo
+    from core.imaging.decode import load_photo
 
     try:
         load_photo(path, target=32)

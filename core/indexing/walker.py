@@ -8,7 +8,7 @@ import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from core.imageio import is_supported_name
+from core.imaging.decode import is_supported_name
 
 
 @dataclass(frozen=True)

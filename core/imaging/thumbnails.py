@@ -12,8 +12,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from core.imageio import open_image
-from core.paths import default_cache_dir
+from core.files.paths import default_cache_dir
+from core.imaging.decode import open_image
 
 JPEG_QUALITY = 85
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, or_, select
 
-from core.progress import TaskHandle
-from core.schema import folders as folders_table
-from core.schema import photos as photos_table
-from core.store import Folder, Photo, Store, bump_all_generations, update_photos
-from core.walker import FileStat, is_excluded, is_hidden_below, stat_photo, walk_photos
+from core.indexing.walker import FileStat, is_excluded, is_hidden_below, stat_photo, walk_photos
+from core.store.database import Folder, Photo, Store, bump_all_generations, update_photos
+from core.store.schema import folders as folders_table
+from core.store.schema import photos as photos_table
+from core.tasks.progress import TaskHandle
 
 HASH_CHUNK = 1 << 20
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.embedder import DownloadProgress, Embedder
+    from core.embedding.embedder import DownloadProgress, Embedder
 
 IDLE_ENV = "LOOKALIKE_MODEL_IDLE_S"
 DEFAULT_IDLE_S = 300.0

@@ -14,8 +14,8 @@ from html import escape
 from pathlib import Path
 
 from core.errors import DecodeError
-from core.evaluation import Evaluation
-from core.imageio import open_image
+from core.eval.evaluation import Evaluation
+from core.imaging.decode import open_image
 
 THUMB_PX = 96
 SAMPLE_QUERIES = 12

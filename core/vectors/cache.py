@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import StorageError
-from core.scanner import ScanReport
-from core.store import Store
-from core.vector_index import IndexFileError, VectorIndex
+from core.indexing.scanner import ScanReport
+from core.store.database import Store
+from core.vectors.index import IndexFileError, VectorIndex
 
 
 def index_file(data_dir: Path, model_key: str) -> Path:

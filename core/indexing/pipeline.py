@@ -1,7 +1,7 @@
 """The indexing pipeline: decode in worker processes -> embed in batches -> write in batched transactions.
 
 The three stages overlap: workers decode ahead (bounded look-ahead, so memory stays flat however many
-photos are pending), model lanes (threads; two on a multi-core CPU, see core.device.model_lanes) run
+photos are pending), model lanes (threads; two on a multi-core CPU, see core.embedding.device.model_lanes) run
 batches through the model, and a writer thread commits each batch. A batch is committed (vectors + photo
 rows, one transaction) before FAISS hears of it, so a kill at any moment loses at most the batches in
 flight and never attaches a vector to the wrong photo.
@@ -30,9 +30,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from core.errors import Cancelled, DecodeError
-from core.progress import TaskHandle
-from core.scanner import file_hash
-from core.store import Photo, Store, bump_generation, encode_vector, insert_vectors, update_photos
+from core.indexing.scanner import file_hash
+from core.store.database import Photo, Store, bump_generation, encode_vector, insert_vectors, update_photos
+from core.tasks.progress import TaskHandle
 
 # Decoded photos waiting for the model, per batch: 3 batches keep the model busy while a slow file (a
 # network drive, a huge PNG) holds one worker, and bound memory to a few MB per worker.
@@ -75,7 +75,7 @@ class IndexReport:
 
 def prepare(photo_id: int, path: str, target: int, preprocess: Callable[[Any], dict]) -> Prepared:
     """Runs in a worker process: hash the bytes, decode, preprocess. Never raises for a bad photo."""
-    from core.imageio import load_photo
+    from core.imaging.decode import load_photo
 
     out = Prepared(photo_id)
     try:

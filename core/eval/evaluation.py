@@ -1,8 +1,8 @@
 """Measuring models on a labelled image set: `lookalike eval`.
 
 A labelled set is a folder with one subfolder per class, or a CSV of `path,label`. Each model embeds every
-image (decoded as the library would, through `core.imageio`), then every image queries all the others and
-`core.eval_metrics` scores the rankings. Models run one after another and each is unloaded before the
+image (decoded as the library would, through `core.imaging.decode`), then every image queries all the others and
+`core.eval.metrics` scores the rankings. Models run one after another and each is unloaded before the
 next loads, so only one is ever in memory. Unreadable images are skipped and reported, never fatal.
 """
 
@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from core.embedding.registry import resolve_model
 from core.errors import DecodeError, LookalikeError
-from core.eval_metrics import RetrievalMetrics, metrics_from_vectors, rank_others
-from core.imageio import is_supported_name, open_image
-from core.models import resolve_model
-from core.progress import TaskHandle
+from core.eval.metrics import RetrievalMetrics, metrics_from_vectors, rank_others
+from core.imaging.decode import is_supported_name, open_image
+from core.tasks.progress import TaskHandle
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-    from core.embedder import Embedder
+    from core.embedding.embedder import Embedder
 
 # Decoding is mostly C code that releases the GIL: a few threads keep one model busy on a laptop.
 DECODE_THREADS = 4
@@ -175,7 +175,7 @@ def evaluate(
     precision: str | None = None,
 ) -> Evaluation:
     """Embed the set with each model in turn and score each on the images all of them could read."""
-    from core.embedder import load_embedder
+    from core.embedding.embedder import load_embedder
 
     handle = handle or TaskHandle()
     for model in models:

@@ -18,21 +18,21 @@ from typing import TYPE_CHECKING, TypeAlias
 import numpy as np
 from filelock import FileLock, Timeout
 
+from core.embedding.model_slot import ModelSlot
+from core.embedding.registry import DEFAULT_MODEL, resolve_model
 from core.errors import LibraryBusyError, LibraryError, StorageError
-from core.index_cache import IndexCache, index_file
-from core.model_slot import ModelSlot
-from core.models import DEFAULT_MODEL, resolve_model
-from core.paths import default_data_dir
-from core.pipeline import IndexReport, Pipeline
-from core.progress import TaskHandle
-from core.scanner import ScanReport, move_paths, scan, scan_paths
-from core.store import Counts, Folder, Photo, Store
-from core.vector_index import VectorIndex
+from core.files.paths import default_data_dir
+from core.indexing.pipeline import IndexReport, Pipeline
+from core.indexing.scanner import ScanReport, move_paths, scan, scan_paths
+from core.store.database import Counts, Folder, Photo, Store
+from core.tasks.progress import TaskHandle
+from core.vectors.cache import IndexCache, index_file
+from core.vectors.index import VectorIndex
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-    from core.embedder import Embedder
+    from core.embedding.embedder import Embedder
 
 DB_NAME = "library.sqlite3"
 LOCK_NAME = "writer.lock"
@@ -125,7 +125,7 @@ class Library:
         self.readonly = readonly
         self.device = device
         self.workers = workers
-        self.precision = precision  # None: LOOKALIKE_PRECISION, else the device's default (core.device)
+        self.precision = precision  # None: LOOKALIKE_PRECISION, else the device's default (core.embedding.device)
         # The model (~0.4-1.5 GB) is freed after idle_unload_s unused; it reloads on the next use (seconds).
         self._model = ModelSlot(self._load_embedder, idle_unload_s)
         self.exclude = list(exclude)
@@ -196,7 +196,7 @@ class Library:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- model (loading and idle unloading: core.model_slot) ------------------------------------
+    # -- model (loading and idle unloading: core.embedding.model_slot) ------------------------------------
     def embedder(self, download_progress: Callable[[int, int], None] | None = None) -> Embedder:
         """The model, loaded on first use (seconds: torch is imported here, never at start-up).
 
@@ -204,7 +204,7 @@ class Library:
         return self._model.get(download_progress)
 
     def _load_embedder(self, download_progress: Callable[[int, int], None] | None) -> Embedder:
-        from core.embedder import load_embedder
+        from core.embedding.embedder import load_embedder
 
         embedder = load_embedder(
             self.model_source, device=self.device, precision=self.precision, download_progress=download_progress
@@ -318,7 +318,7 @@ class Library:
             self.store.delete_orphan_vectors()
         return report
 
-    # -- live updates (core.watcher) ------------------------------------------------------------
+    # -- live updates (core.watch.watcher) ------------------------------------------------------------
     def refresh(
         self, paths: Sequence[str], handle: TaskHandle | None = None, *, save: bool = True,
         inline_below: int = 32,
@@ -356,7 +356,7 @@ class Library:
         self._cache.add(ids)
         self._notify(LibraryChanges(updated=tuple(ids)))
 
-    # -- the FAISS cache (core.index_cache) ----------------------------------------------------
+    # -- the FAISS cache (core.vectors.cache) ----------------------------------------------------
     def _new_cache(self) -> IndexCache:
         return IndexCache(self.store, self.data_dir, self.model_key, self.readonly, self._lock)
 
@@ -422,7 +422,7 @@ class Library:
         ]
 
     def _query_vector(self, source: ImageSource) -> tuple[np.ndarray, int | None]:
-        from core.imageio import open_image, open_image_bytes
+        from core.imaging.decode import open_image, open_image_bytes
 
         photo = self._library_photo(source)
         dim = self.store.model_dim(self.model_key)

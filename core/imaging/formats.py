@@ -1,4 +1,4 @@
-"""Which formats `core.imageio` opens, and recognising content by its first bytes (for precise reasons)."""
+"""Which formats `core.imaging.decode` opens, and recognising content by its first bytes (for precise reasons)."""
 
 from __future__ import annotations
 

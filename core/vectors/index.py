@@ -4,7 +4,7 @@ The index is a cache derived from SQLite (the truth): when its file is missing o
 raises IndexFileError and the library rebuilds it with `build`.
 
 Shape: exact search (IndexIDMap2 over IndexFlatIP) up to `exact_limit` vectors, IVF-Flat above it
-(see core.vector_index_ivf for why IVF and its parameters). Crossing the limit in `add` converts the
+(see core.vectors.ivf for why IVF and its parameters). Crossing the limit in `add` converts the
 index; growing 4x past the size IVF was trained at retrains it (more lists); shrinking below half the
 limit converts back to exact. Those rebuilds are geometric, so their cost per added vector is bounded.
 
@@ -23,9 +23,9 @@ from typing import Any
 import faiss
 import numpy as np
 
-from core import vector_index_ivf as ivf
-from core.rwlock import RWLock
-from core.vector_index_file import IndexFileError, read_index_file, write_index_file
+from core.vectors import ivf as ivf
+from core.vectors.index_file import IndexFileError, read_index_file, write_index_file
+from core.vectors.rwlock import RWLock
 
 # The stubs shipped with faiss miss part of its SWIG surface (callback IO, DirectMap, search params).
 _faiss: Any = faiss

@@ -1,6 +1,6 @@
 """SigLIP / SigLIP 2 image and text embeddings: `load_embedder(model, device)` -> `Embedder`.
 
-torch and transformers are imported only inside functions: `import core.embedder` stays cheap so the
+torch and transformers are imported only inside functions: `import core.embedding.embedder` stays cheap so the
 GUI window appears before they load (checked by a test). Weights are read from safetensors only.
 """
 
@@ -22,10 +22,10 @@ from typing import Any, TypeVar
 import numpy as np
 from PIL import Image
 
-from core import device as devices
+from core.embedding import device as devices
+from core.embedding.preprocess import NumpyPreprocessor, numpy_preprocessor
+from core.embedding.registry import Family, ResolvedModel, check_model_folder, resolve_model
 from core.errors import ModelError, ModelUnavailableError
-from core.models import Family, ResolvedModel, check_model_folder, resolve_model
-from core.preprocess import NumpyPreprocessor, numpy_preprocessor
 
 DownloadProgress = Callable[[int, int], None]  # (bytes done, bytes total); total grows as files start
 
@@ -58,7 +58,7 @@ def load_embedder(
 
 class Embedder:
     """One loaded model. Thread-safe: up to `lanes` batches run through it at once (see
-    core.device.model_lanes); loading, unloading and tokenising are serialised by a lock.
+    core.embedding.device.model_lanes); loading, unloading and tokenising are serialised by a lock.
 
     Vectors are float32, L2-normalised rows of length `dim`. After `unload()` the next call reloads the
     model from its folder (no network), so idle unloading is invisible to callers.

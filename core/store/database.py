@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from core.errors import StorageError
-from core.schema import folders, meta, migrate, models, photos, vectors
+from core.store.schema import folders, meta, migrate, models, photos, vectors
 
 VECTOR_DTYPE = np.dtype("<f2")  # float16 halves the database; cosine error ~1e-4, far below ranking noise
 

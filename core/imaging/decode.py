@@ -19,8 +19,8 @@ from typing import IO
 from PIL import Image
 
 from core.errors import DecodeError
-from core.imageio_convert import to_rgb
-from core.imageio_formats import (
+from core.imaging.convert import to_rgb
+from core.imaging.formats import (
     EXTENSION_LABELS,
     PILLOW_FORMATS,
     ensure_plugins,
@@ -28,7 +28,7 @@ from core.imageio_formats import (
     sniff,
     without_png_text,
 )
-from core.imageio_meta import orientation_of, taken_at_of, upright
+from core.imaging.meta import orientation_of, taken_at_of, upright
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from core.errors import Cancelled, LookalikeError, ModelError
-from core.library import Library, LibraryStatus, UpdateReport
-from core.progress import Progress, TaskHandle
+from core.library.facade import Library, LibraryStatus, UpdateReport
+from core.tasks.progress import Progress, TaskHandle
 
 SUBCOMMANDS = ("index", "search", "status", "eval")
 
@@ -131,7 +131,7 @@ def print_index_report(report: UpdateReport, as_json: bool) -> None:
 def watch_folders(lib: Library) -> int:
     """`index --watch`: apply changes as they happen until SIGINT or SIGTERM, then stop cleanly: the
     batch being embedded is committed, the search index saved, and the exit status is 0."""
-    from core.watcher import LibraryWatcher
+    from core.watch.watcher import LibraryWatcher
 
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -203,7 +203,7 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from core.evaluation import evaluate
+    from core.eval.evaluation import evaluate
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if not models:
@@ -221,7 +221,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for path, reason in result.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     if args.report:
-        from core.eval_report import write_report
+        from core.eval.report import write_report
 
         write_report(result, args.report)
         print(f"report written to {args.report}", file=sys.stderr)
