@@ -24,6 +24,7 @@ from core.errors import LibraryBusyError, LibraryError, StorageError
 from core.files.paths import default_data_dir
 from core.indexing.pipeline import IndexReport, Pipeline
 from core.indexing.scanner import ScanReport, move_paths, scan, scan_paths
+from core.store.changes import LibraryChanges
 from core.store.database import Counts, Folder, Photo, Store
 from core.tasks.progress import TaskHandle
 from core.vectors.cache import IndexCache, index_file
@@ -74,16 +75,6 @@ class ModelInfo:
     source: str  # what to pass as `model` to load it (a registry key or a local folder)
     indexed: int  # photos with a vector from this model
     active: bool
-
-
-@dataclass(frozen=True)
-class LibraryChanges:
-    """What a write changed, broadcast to subscribers; each view picks what it cares about."""
-
-    added: tuple[int, ...] = ()  # photo ids new to the library
-    removed: tuple[int, ...] = ()  # photo ids gone from it
-    updated: tuple[int, ...] = ()  # moved, edited, newly indexed, offline or back online
-    folders: bool = False  # the folder list or a folder's state changed
 
 
 Subscriber = Callable[[LibraryChanges], None]
@@ -242,7 +233,7 @@ class Library:
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
 
     def _notify(self, changes: LibraryChanges) -> None:
-        if not (changes.added or changes.removed or changes.updated or changes.folders):
+        if not changes:
             return
         for callback in list(self._subscribers):
             callback(changes)
@@ -281,7 +272,7 @@ class Library:
             report = scan(self.store, handle, self.exclude)
             self._cache.apply(report)
         self._notify(LibraryChanges(
-            tuple(report.added_ids), tuple(report.removed_ids), tuple(report.updated_ids),
+            added=tuple(report.added_ids), removed=tuple(report.removed_ids), updated=tuple(report.updated_ids),
             folders=bool(report.offline or report.back_online or report.added or report.removed),
         ))
         return report
@@ -347,7 +338,7 @@ class Library:
 
     def _notify_scan(self, report: ScanReport) -> None:
         self._notify(LibraryChanges(
-            tuple(report.added_ids), tuple(report.removed_ids), tuple(report.updated_ids),
+            added=tuple(report.added_ids), removed=tuple(report.removed_ids), updated=tuple(report.updated_ids),
             folders=bool(report.offline or report.back_online or report.added or report.removed),
         ))
 
