@@ -11,7 +11,7 @@ import errno
 import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -24,6 +24,7 @@ from core.errors import LibraryBusyError, LibraryError, StorageError
 from core.files.paths import default_data_dir
 from core.indexing.pipeline import IndexReport, Pipeline
 from core.indexing.scanner import ScanReport, move_paths, scan, scan_paths
+from core.library.settings import Settings
 from core.store.changes import LibraryChanges
 from core.store.database import Counts, Folder, Photo, Store
 from core.tasks.progress import TaskHandle
@@ -95,6 +96,38 @@ class UpdateReport:
         }
 
 
+@dataclass(frozen=True)
+class SettingsChange:
+    """Which settings a change touched, so the owner knows what to redo."""
+
+    model: bool = False
+    device: bool = False
+    precision: bool = False
+    exclude: bool = False
+
+    @classmethod
+    def between(cls, old: Settings, new: Settings) -> SettingsChange:
+        return cls(old.model != new.model, old.device != new.device, old.precision != new.precision,
+                   old.exclude != new.exclude)
+
+    @property
+    def needs_update(self) -> bool:
+        """A new model has vectors to make; new exclusions have photos to drop or bring back."""
+        return self.model or self.exclude
+
+
+@dataclass(frozen=True)
+class _ActiveModel:
+    source: str  # what loads it: a registry key or a local folder
+    key: str  # its storage key
+    slot: ModelSlot
+    cache: IndexCache
+
+
+def _auto_is_none(precision: str) -> str | None:
+    return None if precision == "auto" else precision
+
+
 ImageSource: TypeAlias = "str | os.PathLike[str] | bytes | int | Image"
 
 
@@ -105,33 +138,31 @@ class Library:
         self,
         data_dir: Path | str | None = None,
         model: str | None = None,
-        device: str = "auto",
+        device: str | None = None,
         readonly: bool = False,
         workers: int | None = None,
-        exclude: Sequence[str] = (),
+        exclude: Sequence[str] | None = None,
         precision: str | None = None,
         idle_unload_s: float | None = None,
     ) -> None:
+        """Open (or create) the library in `data_dir`. Its settings (core.library.settings) decide the
+        model, device, precision and exclusions; an argument given here overrides one for this process
+        only, except `model` (or LOOKALIKE_MODEL) on a writable library, which becomes its model."""
         self.data_dir = Path(data_dir) if data_dir else default_data_dir()
         self.readonly = readonly
-        self.device = device
         self.workers = workers
-        self.precision = precision  # None: LOOKALIKE_PRECISION, else the device's default (core.embedding.device)
-        # The model (~0.4-1.5 GB) is freed after idle_unload_s unused; it reloads on the next use (seconds).
-        self._model = ModelSlot(self._load_embedder, idle_unload_s)
-        self.exclude = list(exclude)
+        self._idle_unload_s = idle_unload_s  # the model (~0.4-1.5 GB) is freed after this long unused
         self._lock = threading.RLock()  # one writer: SQLite and FAISS change together under it
         self._process_lock: FileLock | None = None
         self._subscribers: list[Subscriber] = []
         self._peers: dict[str, Library] = {}  # read-only views on other models, for comparisons
         self._open_storage()
         try:
-            chosen = model or os.environ.get("LOOKALIKE_MODEL")
-            self.model_source = chosen or self.store.get_meta("model") or DEFAULT_MODEL
-            self.model_key = resolve_model(self.model_source).key
-            self._cache = self._new_cache()
-            if chosen and not readonly:
-                self.store.set_meta("model", chosen)  # `status` and `search` then default to it
+            self.settings = self._initial_settings(model or os.environ.get("LOOKALIKE_MODEL"))
+            self.device = device or self.settings.device
+            self.precision = precision or _auto_is_none(self.settings.precision)  # None: the device's default
+            self.exclude = list(self.settings.exclude if exclude is None else exclude)
+            self._active = self._new_active(self.settings.model or DEFAULT_MODEL)
         except BaseException:
             # A library that failed to open (a full disk, an unknown model) must not keep the writer lock
             # until the garbage collector finds it: the user's next attempt would be refused as busy.
@@ -164,6 +195,18 @@ class Library:
             self._release_process_lock()
             raise
 
+    def _initial_settings(self, chosen: str | None) -> Settings:
+        """The saved settings; a model chosen when opening becomes the library's model (saved when
+        writable). The model used to live in SQLite's meta table: a library from then adopts it."""
+        settings = Settings.load(self.data_dir)
+        model = chosen or settings.model or self.store.get_meta("model")
+        if model != settings.model:
+            resolve_model(model or DEFAULT_MODEL)  # a clear ModelError for an unknown model, before anything is saved
+            settings = replace(settings, model=model)
+            if not self.readonly:
+                settings.save(self.data_dir)
+        return settings
+
     def _close_storage(self) -> None:
         self.store.close()
         self._release_process_lock()
@@ -194,17 +237,40 @@ class Library:
         `download_progress(done_bytes, total_bytes)` is called on download threads on a first run."""
         return self._model.get(download_progress)
 
-    def _load_embedder(self, download_progress: Callable[[int, int], None] | None) -> Embedder:
+    def _new_active(self, source: str) -> _ActiveModel:
+        key = resolve_model(source).key
+        slot = ModelSlot(lambda progress: self._load_embedder(source, progress), self._idle_unload_s)
+        return _ActiveModel(source, key, slot, IndexCache(self.store, self.data_dir, key, self.readonly, self._lock))
+
+    def _load_embedder(self, source: str, download_progress: Callable[[int, int], None] | None) -> Embedder:
         from core.embedding.embedder import load_embedder
 
         embedder = load_embedder(
-            self.model_source, device=self.device, precision=self.precision, download_progress=download_progress
+            source, device=self.device, precision=self.precision, download_progress=download_progress
         )
         if not self.readonly:
             self.store.ensure_model(embedder.key, embedder.dim)
             # Remember where a key's model comes from, so a comparison can load it later.
-            self.store.set_meta(f"model_source:{embedder.key}", self.model_source)
+            self.store.set_meta(f"model_source:{embedder.key}", source)
         return embedder
+
+    # One snapshot of the active model: a search takes it once, so its query vector and the index it
+    # searches always come from the same model even when the model is switched meanwhile.
+    @property
+    def model_source(self) -> str:
+        return self._active.source
+
+    @property
+    def model_key(self) -> str:
+        return self._active.key
+
+    @property
+    def _model(self) -> ModelSlot:
+        return self._active.slot
+
+    @property
+    def _cache(self) -> IndexCache:
+        return self._active.cache
 
     @property
     def model_loaded(self) -> bool:
@@ -215,15 +281,28 @@ class Library:
 
     def set_model(self, model: str) -> None:
         """Switch the active model; its missing vectors are made by the next `update()`."""
-        key = resolve_model(model).key
+        self.apply_settings(replace(self.settings, model=model))
+
+    def apply_settings(self, settings: Settings) -> SettingsChange:
+        """Save `settings` and apply them now: a new model or device unloads the model (the next use
+        loads the new one), new exclusions apply from the next scan. The caller runs `update()` when
+        the change says it is needed (a new model's missing vectors, newly excluded photos)."""
+        change = SettingsChange.between(self.settings, settings)
+        new_active = self._new_active(settings.model or DEFAULT_MODEL) if change.model else None
         with self._lock:
-            self.unload_model()
-            # Save what only memory knows (a scan that removed photos), or switching back would rebuild.
-            self._cache.save_if_stale()
-            self.model_source, self.model_key = model, key
-            self._cache = self._new_cache()
             if not self.readonly:
-                self.store.set_meta("model", model)
+                settings.save(self.data_dir)
+            self.settings = settings
+            self.exclude = list(settings.exclude)
+            if change.device or change.precision:
+                self.device, self.precision = settings.device, _auto_is_none(settings.precision)
+                self.unload_model()
+            if new_active is not None:
+                old, self._active = self._active, new_active
+                old.slot.unload()
+                # Save what only memory knows (a scan that removed photos), or switching back would rebuild.
+                old.cache.save_if_stale()
+        return change
 
     # -- change notifications -------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
@@ -348,9 +427,6 @@ class Library:
         self._notify(LibraryChanges(updated=tuple(ids)))
 
     # -- the FAISS cache (core.vectors.cache) ----------------------------------------------------
-    def _new_cache(self) -> IndexCache:
-        return IndexCache(self.store, self.data_dir, self.model_key, self.readonly, self._lock)
-
     def index_path(self, key: str | None = None) -> Path:
         return index_file(self.data_dir, key or self.model_key)
 
@@ -366,9 +442,10 @@ class Library:
         self, source: ImageSource, k: int = 20, exclude_self: bool = False
     ) -> list[SearchResult]:
         """Look-alikes of a library photo (id or path), an image file anywhere, image bytes or a PIL image."""
-        vec, self_id = self._query_vector(source)
+        active = self._active
+        vec, self_id = self._query_vector(active, source)
         exclude = {self_id} if exclude_self and self_id is not None else set()
-        return self._search(vec, k, exclude)
+        return self._search(active, vec, k, exclude)
 
     def models(self) -> list[ModelInfo]:
         """Every model that has embedded photos of this library, with how many are indexed for it."""
@@ -396,12 +473,13 @@ class Library:
         query = query.strip()
         if not query:
             raise LibraryError("the text query is empty")
-        with self._model.in_use():
-            vec = self.embedder().embed_texts([query])[0]
-        return self._search(vec, k, set())
+        active = self._active
+        with active.slot.in_use():
+            vec = active.slot.get().embed_texts([query])[0]
+        return self._search(active, vec, k, set())
 
-    def _search(self, vec: np.ndarray, k: int, exclude: set[int]) -> list[SearchResult]:
-        index = self._cache.get()
+    def _search(self, active: _ActiveModel, vec: np.ndarray, k: int, exclude: set[int]) -> list[SearchResult]:
+        index = active.cache.get()
         if index is None:
             return []
         hits = index.search(np.asarray(vec, dtype=np.float32), k, exclude=exclude)
@@ -412,25 +490,25 @@ class Library:
             if (p := photos.get(pid)) is not None
         ]
 
-    def _query_vector(self, source: ImageSource) -> tuple[np.ndarray, int | None]:
+    def _query_vector(self, active: _ActiveModel, source: ImageSource) -> tuple[np.ndarray, int | None]:
         from core.imaging.decode import open_image, open_image_bytes
 
         photo = self._library_photo(source)
-        dim = self.store.model_dim(self.model_key)
+        dim = self.store.model_dim(active.key)
         if photo is not None and dim is not None:
-            got, vecs = self.store.vectors_for_photos(self.model_key, dim, [photo.id])
+            got, vecs = self.store.vectors_for_photos(active.key, dim, [photo.id])
             if len(got):
                 return vecs[0], photo.id
-        embedder = self.embedder()
-        if isinstance(source, bytes):
-            image = open_image_bytes(source, target=embedder.image_size)
-        elif isinstance(source, (str, os.PathLike)):
-            image = open_image(source, target=embedder.image_size)
-        elif isinstance(source, int):
+        if isinstance(source, int):
             raise LibraryError(f"photo {source} is not in the library or not indexed yet")
-        else:
-            image = source.convert("RGB")
-        with self._model.in_use():
+        with active.slot.in_use():
+            embedder = active.slot.get()
+            if isinstance(source, bytes):
+                image = open_image_bytes(source, target=embedder.image_size)
+            elif isinstance(source, (str, os.PathLike)):
+                image = open_image(source, target=embedder.image_size)
+            else:
+                image = source.convert("RGB")
             return embedder.embed_images([image])[0], photo.id if photo else None
 
     def _library_photo(self, source: ImageSource) -> Photo | None:

@@ -28,16 +28,17 @@ import logging
 import os
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from core.errors import Cancelled
 from core.imaging.decode import is_supported_name
 from core.indexing.scanner import ScanReport
 from core.indexing.walker import is_excluded, is_hidden_below
 from core.library.facade import Library, LibraryChanges, UpdateReport
-from core.tasks.progress import Progress, TaskHandle
+from core.library.intents import Intent, Moves, Refresh, SaveIndex, Update
+from core.library.write_queue import Job, JobEvent, WriteQueue
+from core.tasks.progress import Progress
 from core.watch.debouncer import Debouncer
 from core.watch.observers import FolderWatch, OverflowAlarm
 
@@ -86,54 +87,6 @@ class WatchBatch:
         return f"{what}: {', '.join(parts)} in {self.seconds:.1f} s"
 
 
-@dataclass
-class _Job:
-    kind: str  # "paths", "moves" or "rescan"
-    paths: set[str] = field(default_factory=set)
-    moves: list[tuple[str, str]] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
-
-
-class _Jobs:
-    """The applier's queue. Jobs keep their order (a rename applies after the create before it), and
-    neighbours of the same kind merge, so a burst of 5,000 files becomes one batch."""
-
-    def __init__(self) -> None:
-        self._items: deque[_Job] = deque()
-        self._cond = threading.Condition()
-        self._closed = False
-
-    def put(self, job: _Job) -> None:
-        with self._cond:
-            if self._closed:
-                return  # stopping: the next full scan finds whatever this was about
-            last = self._items[-1] if self._items else None
-            if last is not None and last.kind == job.kind:
-                last.paths |= job.paths
-                last.moves += job.moves
-                last.reasons += [r for r in job.reasons if r not in last.reasons]
-            else:
-                self._items.append(job)
-            self._cond.notify()
-
-    def take(self) -> _Job | None:
-        """The next job, waiting for one; None once closed."""
-        with self._cond:
-            while not self._items and not self._closed:
-                self._cond.wait()
-            return None if self._closed else self._items.popleft()
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._items.clear()
-            self._cond.notify_all()
-
-    def idle(self) -> bool:
-        with self._cond:
-            return not self._items
-
-
 class LibraryWatcher:
     """Keeps `library` in step with its folders from `start()` until `stop()`.
 
@@ -155,8 +108,12 @@ class LibraryWatcher:
         poll_s: float = 1.0,
         polling_interval_s: float = 2.0,
         save_interval_s: float = 1.0,
+        queue: WriteQueue | None = None,
     ) -> None:
         self.library = library
+        # Every change goes through the library's one write queue; a watcher used alone runs its own.
+        self.queue = queue or WriteQueue(library)
+        self._own_queue = queue is None
         self.quiet_s = quiet_s
         self.reconcile_interval_s = reconcile_interval_s
         self.on_error = on_error
@@ -167,7 +124,6 @@ class LibraryWatcher:
         self.polling_interval_s = polling_interval_s  # snapshot interval of a polled folder
         self.save_interval_s = save_interval_s
         self._debouncer = Debouncer(self._released, quiet_s, keep=self._keep)
-        self._jobs = _Jobs()
         self._watches: dict[str, FolderWatch] = {}
         self._noticed: set[str] = set()
         self._offline: set[str] = set()
@@ -175,13 +131,12 @@ class LibraryWatcher:
         self._overflow = OverflowAlarm(self._on_overflow)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._handle: TaskHandle | None = None
-        self._busy = False
+        self._mine: set[int] = set()  # ids of queued jobs this watcher asked for
         self._dirty = False
         self._last_save = 0.0
         self._save_cost = 0.0
         self._last_rescan = 0.0
-        self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
         self._started = False
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -192,16 +147,16 @@ class LibraryWatcher:
             return
         self._started = True
         self._stop.clear()
-        self._jobs = _Jobs()  # a stopped watcher can be started again
-        self._unsubscribe = self.library.subscribe(self._on_library_change)
+        self._unsubscribe = [self.library.subscribe(self._on_library_change), self.queue.subscribe(self._on_job)]
+        if self._own_queue:
+            self.queue.start()
         self._overflow.install()
         self._sync_folders(initial=True)
         self._rescan("start")
         self._debouncer.start()
-        for name, target in (("apply", self._apply_loop), ("monitor", self._monitor_loop)):
-            thread = threading.Thread(target=target, name=f"lookalike-watch-{name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        thread = threading.Thread(target=self._monitor_loop, name="lookalike-watch-monitor", daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def stop(self) -> None:
         """Stop watching and join every thread. The batch being embedded stops at its next commit
@@ -212,9 +167,6 @@ class LibraryWatcher:
         self._started = False
         self._stop.set()
         self._debouncer.stop()
-        self._jobs.close()
-        if self._handle is not None:
-            self._handle.cancel()
         for thread in self._threads:  # the monitor first stops touching watches, then they go
             thread.join()
         self._threads.clear()
@@ -222,9 +174,14 @@ class LibraryWatcher:
             watch.stop()
         self._watches.clear()
         self._overflow.remove()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        self._save(force=True)
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        if self._own_queue:
+            self.queue.stop()  # cancels the running batch at its next commit, drops what waits
+            self.library.save_index()  # the queue has stopped: no other writer is left here
+        elif self._dirty:
+            self.queue.submit(SaveIndex(), origin="watcher")
 
     def __enter__(self) -> LibraryWatcher:
         self.start()
@@ -241,7 +198,7 @@ class LibraryWatcher:
     @property
     def idle(self) -> bool:
         """Nothing pending, queued or being applied (tests and benchmarks wait for this)."""
-        return not self._busy and self._jobs.idle() and len(self._debouncer) == 0
+        return self.queue.idle and len(self._debouncer) == 0
 
     # -- events (watchdog's threads) ----------------------------------------------------------------
     def changed(self, root: str, path: str, is_directory: bool) -> None:
@@ -252,7 +209,7 @@ class LibraryWatcher:
     def moved(self, root: str, src: str, dest: str, is_directory: bool) -> None:
         # Applied now, by path, so a renamed folder of 10,000 photos costs one UPDATE and no hashing;
         # both ends are also debounced, so whatever the rename did not explain is scanned.
-        self._jobs.put(_Job("moves", moves=[(src, dest)]))
+        self._submit(Moves(((src, dest),)))
         self.changed(root, src, is_directory)
         self.changed(root, dest, is_directory)
 
@@ -263,7 +220,7 @@ class LibraryWatcher:
         return not is_excluded(path, self.library.exclude)
 
     def _released(self, paths: list[str]) -> None:  # the debouncer's thread
-        self._jobs.put(_Job("paths", paths=set(paths)))
+        self._submit(Refresh(frozenset(paths)))
 
     def _on_overflow(self) -> None:  # watchdog's inotify thread
         self._rescan("events were lost (inotify queue overflow)")
@@ -272,47 +229,41 @@ class LibraryWatcher:
         self._dirty = True
 
     def _rescan(self, reason: str) -> None:
-        self._jobs.put(_Job("rescan", reasons=[reason]))
+        self._submit(Update((reason,)))
 
-    # -- the applier thread -------------------------------------------------------------------------
-    def _apply_loop(self) -> None:
-        while (job := self._jobs.take()) is not None:
-            self._busy = True
-            try:
-                self._apply(job)
-            except Cancelled:
-                break
-            except Exception as exc:  # noqa: BLE001 - one failed batch must not end live updates
-                self._report_error(exc)
-                if job.kind != "rescan":
-                    self._rescan("after an error")  # settles what this batch did not
-            finally:
-                self._busy = False
+    def _submit(self, intent: Intent) -> None:
+        if not self._stop.is_set():  # stopping: the next full scan finds whatever this was about
+            self._mine.add(self.queue.submit(intent, origin="watcher").id)
 
-    def _apply(self, job: _Job) -> None:
-        started = time.monotonic()
-        report: UpdateReport | ScanReport
-        if job.kind == "moves":
-            report = moves = self.library.apply_moves(job.moves)
-            if not moves.moved and not moves.removed:
-                return  # the usual case for the per-file moves that follow a folder rename
-        else:
-            handle = self._handle = TaskHandle(on_progress=self.on_progress)
-            if self._stop.is_set():  # stop() may have looked for a handle to cancel just before
-                handle.cancel()
-            try:
-                if job.kind == "paths":
-                    report = self.library.refresh(sorted(job.paths), handle, save=False)
-                else:
-                    self._last_rescan = time.monotonic()
-                    report = self.library.update(handle)
-            finally:
-                self._handle = None
-            if report.index.cancelled:
-                raise Cancelled("stopped")
-        kind = "changes" if job.kind == "paths" else job.kind
-        batch = WatchBatch.of(kind, report, time.monotonic() - started, ", ".join(job.reasons))
-        if self.on_batch is not None and (kind == "rescan" or batch.counts()):
+    # -- what the queue did for us (on the write queue's thread) --------------------------------------
+    def _on_job(self, event: JobEvent) -> None:
+        job = event.job
+        if "watcher" not in job.origins:
+            return
+        if event.kind == "progress" and self.on_progress is not None and event.progress is not None:
+            self.on_progress(event.progress)
+        if event.kind != "finished":
+            return
+        self._mine.discard(job.id)
+        if isinstance(job.error, Cancelled) or self._stop.is_set():
+            return
+        if job.error is not None:
+            self._report_error(job.error)  # type: ignore[arg-type]
+            if not isinstance(job.intent, Update):
+                self._rescan("after an error")  # settles what this batch did not
+            return
+        self._report_batch(job)
+
+    def _report_batch(self, job: Job) -> None:
+        report, intent = job.result, job.intent
+        if self.on_batch is None or not isinstance(report, (UpdateReport, ScanReport)):
+            return
+        if isinstance(report, ScanReport) and not (report.moved or report.removed):
+            return  # the usual case for the per-file moves that follow a folder rename
+        kind = {Moves: "moves", Refresh: "changes"}.get(type(intent), "rescan")
+        reasons = ", ".join(intent.reasons) if isinstance(intent, Update) else ""
+        batch = WatchBatch.of(kind, report, job.seconds, reasons)
+        if kind == "rescan" or batch.counts():
             self.on_batch(batch)
 
     # -- the monitor thread: roots, observer health, periodic rescan, index saves ---------------------
@@ -393,10 +344,10 @@ class LibraryWatcher:
         if not force and now - self._last_save < max(self.save_interval_s, 5 * self._save_cost):
             return
         self._dirty = False
-        started = time.monotonic()
-        self.library.save_index()
+        job = self.queue.submit(SaveIndex(), origin="watcher")
         self._last_save = time.monotonic()
-        self._save_cost = self._last_save - started
+        job.wait()  # on the monitor thread, which has nothing else to do meanwhile
+        self._save_cost = job.seconds
 
     def _report_error(self, exc: Exception) -> None:
         log.warning("live folders: %s", exc, exc_info=exc)

@@ -157,3 +157,25 @@ def test_another_model_can_be_searched_side_by_side_without_switching(
         lib.update()
         again = lib.search_with_model(str(tiny_siglip2_dir), query, k=20)
         assert str(photo_dir / "img_03.jpg") not in [r.path for r in again] and len(again) == 11
+
+
+def test_a_search_racing_a_model_switch_uses_one_model_throughout(
+    indexed: Library, two_models: tuple[str, str]
+) -> None:
+    model_a, model_b = two_models
+    indexed.set_model(model_b)
+    indexed.update()
+    indexed.set_model(model_a)
+    expected = [(r.path, r.score) for r in indexed.search_text("a photo", k=5)]
+    embedder_a = indexed.embedder()
+    real_embed = embedder_a.embed_texts
+
+    def switch_midway(texts: list[str]) -> np.ndarray:
+        vectors = real_embed(texts)
+        indexed.set_model(model_b)  # lands between the query vector and the index lookup
+        return vectors
+
+    embedder_a.embed_texts = switch_midway  # type: ignore[method-assign]
+    raced = [(r.path, r.score) for r in indexed.search_text("a photo", k=5)]
+    assert raced == expected  # model A's query against model A's index, never a mix
+    assert indexed.model_key == resolve_model(model_b).key
