@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
-from typing import TextIO
 
+from core.cli.owning import absolute_folders, own_or_hand_off, say
+from core.cli.progress_bar import ProgressBar
+from core.cli.settings_command import add_settings_parser, cmd_settings
+from core.embedding.registry import KNOWN_MODELS
 from core.errors import Cancelled, LookalikeError, ModelError
 from core.library.facade import Library, LibraryStatus, UpdateReport
-from core.tasks.progress import Progress, TaskHandle
+from core.session.owner import LibraryOwner
+from core.tasks.progress import TaskHandle
 
-SUBCOMMANDS = ("index", "search", "status", "eval")
+SUBCOMMANDS = ("index", "search", "status", "settings", "eval")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,9 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     model = argparse.ArgumentParser(add_help=False)
     model.add_argument(
-        "--model", help="model key (see `lookalike models`) or a local model folder; LOOKALIKE_MODEL"
+        "--model", help=f"model key ({', '.join(KNOWN_MODELS)}) or a local model folder; LOOKALIKE_MODEL"
     )
-    model.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    model.add_argument("--device", default=None, help="auto, cpu, cuda or mps (default: the library's setting)")
 
     p = sub.add_parser("index", parents=[common, model], help="add folders and bring the index up to date")
     p.add_argument("folders", nargs="*", metavar="FOLDER", help="photo folders to add (default: all known)")
@@ -59,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=20, help="number of results (default 20)")
 
     sub.add_parser("status", parents=[common], help="folders, photo counts, failures, index size")
+    add_settings_parser(sub, common)
     add_eval_parser(sub)
     return parser
 
@@ -72,8 +77,10 @@ def main(argv: Sequence[str]) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    quiet_logging()
     command: Callable[[argparse.Namespace], int] = {
-        "index": cmd_index, "search": cmd_search, "status": cmd_status, "eval": cmd_eval,
+        "index": cmd_index, "search": cmd_search, "status": cmd_status, "settings": cmd_settings,
+        "eval": cmd_eval,
     }[args.command]
     try:
         return command(args)
@@ -88,34 +95,58 @@ def main(argv: Sequence[str]) -> int:
         return 130
 
 
+def quiet_logging() -> None:
+    """The core logs failures with tracebacks for the log file; on a terminal the typed error's one-line
+    message is what the user needs, so nothing logged reaches stderr unless a handler was set up."""
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
+
+
 def cmd_index(args: argparse.Namespace) -> int:
-    with Library(
-        args.data_dir, model=args.model, device=args.device, workers=args.workers, precision=args.precision
-    ) as lib:
-        for folder in args.folders:
-            lib.add_folder(folder)
-        if not lib.folders():
-            print("lookalike: no folders yet: give one, e.g. `lookalike index ~/Pictures`", file=sys.stderr)
-            return 2
-        bar = ProgressBar(sys.stderr)
-        handle = TaskHandle(on_progress=bar.update)
-        try:
-            report = lib.update(handle)
-        except (KeyboardInterrupt, Cancelled):
-            handle.cancel()
-            bar.finish()
-            lib.save_index()
-            print("lookalike: interrupted; everything indexed so far is kept", file=sys.stderr)
-            return 130
-        bar.finish()
-        print_index_report(report, args.json)
+    folders = absolute_folders(args.folders)
+    owner = own_or_hand_off(
+        args, "index", {"folders": folders}, watch=args.watch, on_error=lambda exc: say(f"error: {exc}"),
+        on_notice=say, on_batch=lambda b: say(b.describe()),
+    )
+    if not isinstance(owner, LibraryOwner):
+        print_summary(owner["report"], args.json)
         if args.watch:
-            return watch_folders(lib)
+            say("that process watches the folders already; nothing more to do here")
+        return 0
+    if not folders and not owner.library.folders():
+        owner.close()
+        print("lookalike: no folders yet: give one, e.g. `lookalike index ~/Pictures`", file=sys.stderr)
+        return 2
+    return run_index(owner, folders, args)
+
+
+def run_index(owner: LibraryOwner, folders: list[str], args: argparse.Namespace) -> int:
+    bar = ProgressBar(sys.stderr)
+    owner.queue.subscribe(lambda e: bar.update(e.progress) if e.progress is not None else None)
+    owner.start()
+    try:
+        report = owner.index(folders, origin="cli").wait()
+    except (KeyboardInterrupt, Cancelled):
+        bar.finish()
+        owner.close()  # the batch in hand is committed, the index saved
+        print("lookalike: interrupted; everything indexed so far is kept", file=sys.stderr)
+        return 130
+    bar.finish()
+    print_index_report(report, args.json)
+    if args.watch:
+        return watch_folders(owner)
+    owner.close(drain=True)  # finishes what other processes handed over meanwhile
     return 0
 
 
 def print_index_report(report: UpdateReport, as_json: bool) -> None:
-    summary = report.summary()
+    print_summary(report.summary(), as_json)
+    for path, reason in report.index.failures:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+
+
+def print_summary(summary: dict[str, int], as_json: bool) -> None:
     if as_json:
         print(json.dumps(summary), flush=True)
     else:
@@ -124,32 +155,20 @@ def print_index_report(report: UpdateReport, as_json: bool) -> None:
             f"{summary['reused']} reused, {summary['removed']} removed, {summary['failed']} failed",
             flush=True,
         )
-    for path, reason in report.index.failures:
-        print(f"skipped {path}: {reason}", file=sys.stderr)
 
 
-def watch_folders(lib: Library) -> int:
+def watch_folders(owner: LibraryOwner) -> int:
     """`index --watch`: apply changes as they happen until SIGINT or SIGTERM, then stop cleanly: the
     batch being embedded is committed, the search index saved, and the exit status is 0."""
-    from core.watch.watcher import LibraryWatcher
-
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-    def say(line: str) -> None:
-        print(f"lookalike: {line}", file=sys.stderr, flush=True)
-
-    watcher = LibraryWatcher(
-        lib, on_error=lambda exc: say(f"error: {exc}"), on_notice=say, on_batch=lambda b: say(b.describe())
-    )
     try:
-        watcher.start()
-        say(f"watching {len(lib.folders())} folder(s); Ctrl+C to stop")
+        say(f"watching {len(owner.library.folders())} folder(s); Ctrl+C to stop")
         while not stop.wait(0.5):  # a timeout, so the signal handler runs promptly on every platform
             pass
         say("stopping: finishing the current batch")
     finally:
-        watcher.stop()
+        owner.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     say("stopped; the index is saved")
@@ -284,37 +303,3 @@ def _size(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024  # type: ignore[assignment]
     return f"{n} B"
-
-
-class ProgressBar:
-    """A one-line progress bar on a terminal (plain lines every few seconds when not a terminal)."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.tty = out.isatty()
-        self._last = 0.0
-        self._shown = False
-
-    def update(self, p: Progress) -> None:
-        now = time.monotonic()
-        interval = 0.1 if self.tty else 5.0
-        if now - self._last < interval and p.done < p.total:
-            return
-        self._last = now
-        width = 30
-        filled = int(width * p.fraction)
-        eta = f" ETA {_duration(p.eta_s)}" if p.eta_s is not None and p.done < p.total else ""
-        line = f"{p.stage:<10} [{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total} {p.rate:.1f}/s{eta}"
-        self.out.write(("\r" + line.ljust(80)) if self.tty else line + "\n")
-        self.out.flush()
-        self._shown = True
-
-    def finish(self) -> None:
-        if self._shown and self.tty:
-            self.out.write("\n")
-            self.out.flush()
-
-
-def _duration(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

@@ -144,10 +144,12 @@ class Library:
         exclude: Sequence[str] | None = None,
         precision: str | None = None,
         idle_unload_s: float | None = None,
+        lock_timeout_s: float = 0,
     ) -> None:
         """Open (or create) the library in `data_dir`. Its settings (core.library.settings) decide the
         model, device, precision and exclusions; an argument given here overrides one for this process
-        only, except `model` (or LOOKALIKE_MODEL) on a writable library, which becomes its model."""
+        only, except `model` (or LOOKALIKE_MODEL) on a writable library, which becomes its model.
+        A writer waits up to `lock_timeout_s` (-1: for ever) while another process owns the library."""
         self.data_dir = Path(data_dir) if data_dir else default_data_dir()
         self.readonly = readonly
         self.workers = workers
@@ -156,7 +158,7 @@ class Library:
         self._process_lock: FileLock | None = None
         self._subscribers: list[Subscriber] = []
         self._peers: dict[str, Library] = {}  # read-only views on other models, for comparisons
-        self._open_storage()
+        self._open_storage(lock_timeout_s)
         try:
             self.settings = self._initial_settings(model or os.environ.get("LOOKALIKE_MODEL"))
             self.device = device or self.settings.device
@@ -170,7 +172,7 @@ class Library:
             raise
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def _open_storage(self) -> None:
+    def _open_storage(self, lock_timeout_s: float = 0) -> None:
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -178,7 +180,7 @@ class Library:
         if not self.readonly:
             self._process_lock = FileLock(str(self.data_dir / LOCK_NAME))
             try:
-                self._process_lock.acquire(timeout=0)
+                self._process_lock.acquire(timeout=lock_timeout_s)
             except Timeout:
                 raise LibraryBusyError(
                     f"another Lookalike process is updating the library in {self.data_dir}; "

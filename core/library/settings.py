@@ -68,11 +68,11 @@ class Settings:
 
     def save(self, data_dir: Path) -> None:
         """Write atomically: a crash mid-save leaves the previous settings, never half a file."""
-        from core.files.atomic import write_atomic
+        from core.files.atomic import write_bytes_atomically
 
         data_dir.mkdir(parents=True, exist_ok=True)
         text = json.dumps(self.to_json(), indent=2) + "\n"
-        write_atomic(data_dir / SETTINGS_NAME, text.encode("utf-8"))
+        write_bytes_atomically(data_dir / SETTINGS_NAME, text.encode("utf-8"))
 
     # -- changing -----------------------------------------------------------------------------------
     def with_value(self, key: str, values: list[str]) -> Settings:
