@@ -150,7 +150,10 @@ class HandoffServer:
                 for key, _ in selector.select():
                     if key.fileobj is self._wake[0]:
                         return
-                    self._accept()
+                    try:
+                        self._accept()
+                    except Exception:  # e.g. no thread to be had: refuse this one, keep the door
+                        log.exception("could not accept a handoff connection")
 
     def _accept(self) -> None:
         assert self._listener is not None
@@ -173,7 +176,13 @@ class HandoffServer:
             _Reply(conn).finish({"error": "the Lookalike process that owns the library is too busy"})
             conn.close()
             return
-        thread.start()
+        try:
+            thread.start()
+        except BaseException:
+            with self._lock:
+                del self._connections[conn]
+            conn.close()
+            raise
 
     # -- one connection -------------------------------------------------------------------------
     def _converse(self, conn: socket.socket) -> None:
@@ -234,21 +243,20 @@ class _Reply:
         self.send({"type": "event", "body": event})
 
     def finish(self, answer: dict[str, Any]) -> None:
-        self.send({"type": "answer", "body": answer})
-        with self._lock:
-            self._open = False  # events a late thread emits after the answer are dropped
+        self.send({"type": "answer", "body": answer}, last=True)
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any], last: bool = False) -> None:
         try:
             frame = encode(message)
         except ValueError:  # the handler's bug; dropping the frame keeps its job alive
             log.exception("a handoff frame could not be encoded")
-            if message["type"] != "answer":
+            if not last:
                 return
             frame = encode({"type": "answer", "body": {"error": "internal error"}})
         with self._lock:
             if not self._open:
                 return
+            self._open = not last  # an event a late thread emits after the answer is dropped
             try:
                 self._conn.sendall(frame, _NO_SIGPIPE)
             except OSError as exc:  # gone, or stopped reading: half a frame may be out, so stop here
