@@ -77,7 +77,8 @@ class HandoffServer:
         self._handle = handle
         self._max_connections = max_connections
         self._uid = os.getuid() if hasattr(os, "getuid") else -1
-        self._lock = threading.Lock()
+        self._lifecycle = threading.Lock()  # start and stop may race (the app quitting as it opens)
+        self._lock = threading.Lock()  # guards _connections
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._listener: socket.socket | None = None
         self._wake: tuple[socket.socket, socket.socket] | None = None
@@ -90,39 +91,43 @@ class HandoffServer:
     def start(self) -> bool:
         """Listen on a background thread. False (logged) where it cannot: no AF_UNIX, no private folder
         for the socket, or a live owner already listening; the app works on without the channel."""
-        with self._lock:
+        with self._lifecycle:
             if self._stopped:
                 raise RuntimeError("a stopped HandoffServer cannot start again; make a new one")
-            if self._started:
-                return self._listener is not None
-            self._started = True
+            if not self._started:
+                self._started = True
+                self._listen()
+            return self._listener is not None
+
+    def _listen(self) -> None:
         if not hasattr(socket, "AF_UNIX"):
-            return False
+            return
         path = handoff_address.listening_path(self.data_dir)
         if path is None:
             log.warning("no private folder for the handoff socket of %s", self.data_dir)
-            return False
+            return
         try:
             self._listener = socket_file.bind(path, self._max_connections)
         except OSError as exc:
             log.warning("cannot listen for handed-off commands on %s: %s", path, exc)
-            return False
+            return
         self.path, self._socket_id = path, socket_file.identity(path)
         self._secret_dir = handoff_address.is_secret_dir(path.parent)
         self._wake = socket.socketpair()
         self._accept_thread = threading.Thread(target=self._serve, name="handoff-accept", daemon=True)
         self._accept_thread.start()
-        return True
 
     def stop(self) -> None:
         """Stop listening, remove the socket file, close every connection; idempotent. A handler still
         running is not interrupted (the owner cancels its own jobs); its later events are dropped."""
-        with self._lock:
-            if self._stopped:
-                return
-            self._stopped = True
+        with self._lifecycle:
+            if not self._stopped:
+                self._stopped = True
+                self._close()
+
+    def _close(self) -> None:
         if self._listener is None or self._wake is None or self._accept_thread is None:
-            return
+            return  # never listened
         self._wake[1].send(b"x")
         self._accept_thread.join()
         assert self.path is not None and self._socket_id is not None
@@ -150,7 +155,10 @@ class HandoffServer:
                 for key, _ in selector.select():
                     if key.fileobj is self._wake[0]:
                         return
-                    self._accept()
+                    try:
+                        self._accept()
+                    except Exception:  # e.g. no thread to be had: refuse this one, keep the door
+                        log.exception("could not accept a handoff connection")
 
     def _accept(self) -> None:
         assert self._listener is not None
@@ -173,7 +181,13 @@ class HandoffServer:
             _Reply(conn).finish({"error": "the Lookalike process that owns the library is too busy"})
             conn.close()
             return
-        thread.start()
+        try:
+            thread.start()
+        except BaseException:
+            with self._lock:
+                del self._connections[conn]
+            conn.close()
+            raise
 
     # -- one connection -------------------------------------------------------------------------
     def _converse(self, conn: socket.socket) -> None:
@@ -234,21 +248,20 @@ class _Reply:
         self.send({"type": "event", "body": event})
 
     def finish(self, answer: dict[str, Any]) -> None:
-        self.send({"type": "answer", "body": answer})
-        with self._lock:
-            self._open = False  # events a late thread emits after the answer are dropped
+        self.send({"type": "answer", "body": answer}, last=True)
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any], last: bool = False) -> None:
         try:
             frame = encode(message)
         except ValueError:  # the handler's bug; dropping the frame keeps its job alive
             log.exception("a handoff frame could not be encoded")
-            if message["type"] != "answer":
+            if not last:
                 return
             frame = encode({"type": "answer", "body": {"error": "internal error"}})
         with self._lock:
             if not self._open:
                 return
+            self._open = not last  # an event a late thread emits after the answer is dropped
             try:
                 self._conn.sendall(frame, _NO_SIGPIPE)
             except OSError as exc:  # gone, or stopped reading: half a frame may be out, so stop here

@@ -237,9 +237,39 @@ def test_a_client_that_sends_nothing_blocks_nobody_and_is_dropped(serve, data_di
     started = time.monotonic()
     assert send_request(data_dir, "ping", {}, print) == {"pong": True, "pid": os.getpid()}
     assert time.monotonic() - started < 0.4  # answered while the silent one still holds its thread
-    silent.settimeout(5)
+    silent.settimeout(2)  # well before SEND_TIMEOUT_S, the only other limit on its wait
     assert silent.recv(1) == b""  # then the silent one is dropped
     silent.close()
+
+
+def test_a_client_trickling_its_request_byte_by_byte_is_dropped_too(serve, monkeypatch) -> None:
+    """The request timeout bounds the whole frame, not each read."""
+    monkeypatch.setattr(handoff, "REQUEST_TIMEOUT_S", 0.5)
+    sock = raw_client(serve(echo))
+    began = time.monotonic()
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        for byte in encode({"op": "add_folder", "args": {"path": "/p" * 100}}):
+            sock.sendall(bytes([byte]))
+            time.sleep(0.05)
+            if time.monotonic() - began > 3:
+                break
+    sock.settimeout(1)
+    assert_closed(sock)
+    assert time.monotonic() - began < 3
+
+
+def test_every_op_the_command_line_needs_is_accepted() -> None:
+    requests = [
+        ("ping", {}),
+        ("index", {"folders": []}),
+        ("index", {"folders": ["/photos", "/more photos"]}),
+        ("add_folder", {"path": "/photos"}),
+        ("remove_folder", {"path": "/photos"}),
+        ("settings", {"set": {"device": "cpu", "exclude": ["*.raw", "/p/tmp"], "model": None}}),
+        ("show", {"image": "/photos/a.jpg"}),
+    ]
+    for op, args in requests:
+        assert parse_request({"op": op, "args": args}) == Request(op, args)
 
 
 def test_a_client_cannot_send_what_the_channel_does_not_accept(data_dir) -> None:
