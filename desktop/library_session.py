@@ -1,7 +1,10 @@
-"""`LibrarySession`: the GUI's handle on the core `Library`, with every call run by the task manager.
+"""`LibrarySession`: the GUI's handle on the core, mirroring `core.session.owner.LibraryOwner`.
 
-Views never call the `Library` directly: they call a method here and get the answer as a signal on the
-GUI thread. Library change notifications arrive on the writing thread and are re-emitted here, queued.
+Views never call the core directly: they call a method here and get the answer as a signal on the GUI
+thread. Every write becomes an intent on the owner's one write queue (the same queue the watcher and
+commands handed over by other processes use), so the status bar shows, and Pause holds, any of them.
+Reads (searches, status) run on the task manager's read pool. Change records and queue events arrive
+on the core's threads and are re-emitted here, queued to the GUI thread.
 """
 
 from __future__ import annotations
@@ -11,13 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import Cancelled, ModelUnavailableError
+from core.library.intents import AddFolder, ApplySettings, Refresh, RemoveFolder, Update
 from core.library.settings import Settings
 from desktop.qt import QObject, Signal
 from desktop.tasks import TaskManager
 
 if TYPE_CHECKING:
     from core.library.facade import Library
-    from core.tasks.progress import Progress, TaskHandle
+    from core.library.write_queue import JobEvent
+    from core.session.owner import LibraryOwner
+
+INDEXING = (Update, Refresh)  # the jobs the status bar shows as indexing
 
 # Progress callbacks fire per batch; the status bar needs no more than a few updates a second.
 PROGRESS_INTERVAL_S = 0.1
@@ -38,6 +45,7 @@ class LibrarySession(QObject):
     results_ready = Signal(object, list)  # query (path, bytes, text or id), list[SearchResult]
     error = Signal(str)
     notice = Signal(str)  # something the user should know once (e.g. a folder is polled, not watched)
+    show_requested = Signal(str)  # another process asked to show this photo's look-alikes
 
     def __init__(
         self, tasks: TaskManager, data_dir: str | Path | None = None, model: str | None = None,
@@ -46,67 +54,56 @@ class LibrarySession(QObject):
         super().__init__()
         self.tasks = tasks
         self.library: Library | None = None
-        self.settings = Settings()
+        self.owner: LibraryOwner | None = None
         self._data_dir, self._model, self._workers = data_dir, model, workers
-        self._handle: TaskHandle | None = None
-        self._update_again = False
+        self._indexing = False
+        self._last_report: Any = None  # of the last indexing job, for "Up to date: ..."
+        self._last_progress = 0.0
         self._cancel_download = False
-        self._unsubscribe: Any = None
-        self.watcher: Any = None
-        self._opening: Library | None = None
+        self._opening: LibraryOwner | None = None
 
     # -- opening --------------------------------------------------------------------------------
     def open(self) -> None:
         """Open the library off the GUI thread (it may rebuild its index); `opened` says when."""
         self.tasks.write(self._open, lambda lib: self._on_opened(lib), self.open_failed.emit)
 
+    @property
+    def settings(self) -> Settings:
+        """The library's settings, owned by the core (defaults until the library is open)."""
+        return self.library.settings if self.library is not None else Settings()
+
     def _open(self) -> Library:
-        from core.files.paths import default_data_dir
         from core.library.facade import Library
+        from core.session.owner import LibraryOwner
 
-        data_dir = Path(self._data_dir) if self._data_dir else default_data_dir()
-        self.settings = Settings.load(data_dir)
-        lib = Library(
-            data_dir, model=self._model or self.settings.model, device=self.settings.device,
-            workers=self._workers, exclude=self.settings.exclude,
-        )
-        self._unsubscribe = lib.subscribe(lambda ch: self.tasks.call_on_gui(lambda: self.changed.emit(ch)))
-        from desktop.watching import start_watcher
-
-        # Here on the writer thread: starting the watcher registers every folder, which can take a while.
+        lib = Library(self._data_dir, model=self._model, workers=self._workers)
         gui = self.tasks.call_on_gui
-        self.watcher = start_watcher(
-            lib,
-            on_notice=lambda text: gui(lambda: self.notice.emit(text)),
+        lib.subscribe(lambda ch: gui(lambda: self.changed.emit(ch)))
+        self._opening = owner = LibraryOwner(
+            lib, watch=True, serve=True,
+            on_show=lambda path: gui(lambda: self.show_requested.emit(path)),
             on_error=lambda exc: gui(lambda: self._report(exc)),
-            on_progress=lambda p: gui(lambda: self.progress.emit(p)),
+            on_notice=lambda text: gui(lambda: self.notice.emit(text)),
         )
-        self._opening = lib
+        owner.queue.subscribe(self._on_job)
+        owner.start()  # registering every folder with the OS can take a while: here, off the GUI thread
         return lib
 
     def _on_opened(self, lib: Library) -> None:
-        self.library = lib
+        self.library, self.owner = lib, self._opening
         self.opened.emit()
 
     def close(self) -> None:
-        """Stop indexing, the watcher and the workers, then close the library. Blocks briefly: a
-        running batch finishes first (the handle is cancelled, so it stops at the next checkpoint)."""
-        if self._handle is not None:
-            self._handle.cancel()
+        """Stop the owner (the running batch stops at its next commit, the index is saved) and close
+        the library. Blocks briefly."""
         self._cancel_download = True
-        from desktop.watching import stop_watcher
-
         self.tasks.shutdown(wait=True)
         # After shutdown: an open still running when the window closed has finished by now, and its
-        # library (never delivered to the GUI) is in self._opening.
-        stop_watcher(self.watcher)
-        self.watcher = None
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        lib = self.library or self._opening
-        self.library = self._opening = None
-        if lib is not None:
-            lib.close()
+        # owner (never delivered to the GUI) is in self._opening.
+        owner = self.owner or self._opening
+        self.library = self.owner = self._opening = None
+        if owner is not None:
+            owner.close()
 
     # -- reading --------------------------------------------------------------------------------
     def refresh_status(self) -> None:
@@ -166,94 +163,74 @@ class LibrarySession(QObject):
             self.model_state.emit("failed")
             self._report(exc)
 
-    # -- writing --------------------------------------------------------------------------------
+    # -- writing: intents on the owner's queue ------------------------------------------------------------
     def add_folder(self, path: str) -> None:
-        if (lib := self.library) is not None:
-            self.tasks.write(lambda: lib.add_folder(path), lambda _: self.update(), self._report)
+        if self.owner is not None:
+            self.owner.submit(AddFolder(path))  # followed by an update of the whole library
 
     def remove_folder(self, path: str) -> None:
-        if (lib := self.library) is not None:
-            self.tasks.write(lambda: lib.remove_folder(path), None, self._report)
+        if self.owner is not None:
+            self.owner.submit(RemoveFolder(path))
 
     def update(self) -> None:
-        """Scan every folder and index what is new. While one runs, a second request runs after it."""
-        lib = self.library
-        if lib is None:
-            return
-        if self._handle is not None:
-            self._update_again = True
-            return
-        from core.tasks.progress import TaskHandle
-
-        last = [0.0]
-
-        def on_progress(p: Progress) -> None:  # on the writer thread
-            now = time.monotonic()
-            if now - last[0] >= PROGRESS_INTERVAL_S or p.done >= p.total:
-                last[0] = now
-                self.tasks.call_on_gui(lambda: self.progress.emit(p))
-
-        self._handle = handle = TaskHandle(on_progress=on_progress)
-        self.indexing_started.emit()
-        self.tasks.write(lambda: lib.update(handle), self._update_done, self._update_failed)
-
-    def _update_done(self, report: Any) -> None:
-        self._handle = None
-        self.indexing_finished.emit(report)
-        if self._update_again:
-            self._update_again = False
-            self.update()
-
-    def _update_failed(self, exc: BaseException) -> None:
-        self._handle = None
-        self.indexing_finished.emit(None)
-        if isinstance(exc, ModelUnavailableError):
-            self._model_failed(exc)
-        elif not isinstance(exc, Cancelled):
-            self._report(exc)
-
-    @property
-    def indexing(self) -> bool:
-        return self._handle is not None
-
-    @property
-    def paused(self) -> bool:
-        return self._handle is not None and self._handle.paused
-
-    def pause(self) -> None:
-        if self._handle is not None:
-            self._handle.pause()
-
-    def resume(self) -> None:
-        if self._handle is not None:
-            self._handle.resume()
+        """Scan every folder and index what is new; a request while one waits merges into it."""
+        if self.owner is not None:
+            self.owner.submit(Update(("asked in the app",)))
 
     def apply_settings(self, settings: Settings) -> None:
         """Save preferences and apply them without a restart: exclusions and device at once, a new
         model by re-indexing with it (its vectors are kept per model, so switching back is free)."""
-        lib = self.library
-        if lib is None:
+        if self.owner is None or self.library is None:
             return
-        old = self.settings
-        self.settings = settings
-
-        def apply() -> bool:
-            settings.save(lib.data_dir)
-            lib.exclude = list(settings.exclude)
-            model_changed = bool(settings.model) and settings.model != lib.model_source
-            if settings.device != lib.device:
-                lib.unload_model()
-                lib.device = settings.device
-            if model_changed:
-                lib.set_model(settings.model)  # type: ignore[arg-type]
-            return model_changed or settings.exclude != old.exclude
-
-        def done(rescan: bool) -> None:
-            if rescan:
+        old, new = self.library.settings.to_json(), settings.to_json()
+        changed = {k: getattr(settings, k) for k in new if new[k] != old[k]}
+        if changed:
+            self.owner.submit(ApplySettings.of(**changed))
+            if "model" in changed:
                 self.model_state.emit("not loaded")
-                self.update()
 
-        self.tasks.write(apply, done, self._report)
+    @property
+    def indexing(self) -> bool:
+        return self._indexing
+
+    @property
+    def paused(self) -> bool:
+        return self.owner is not None and self.owner.queue.paused
+
+    def pause(self) -> None:
+        if self.owner is not None:
+            self.owner.queue.pause()
+
+    def resume(self) -> None:
+        if self.owner is not None:
+            self.owner.queue.resume()
+
+    def _on_job(self, event: JobEvent) -> None:  # on the write queue's thread
+        gui = self.tasks.call_on_gui
+        if event.kind == "progress" and event.progress is not None:
+            p, now = event.progress, time.monotonic()
+            if now - self._last_progress >= PROGRESS_INTERVAL_S or p.done >= p.total:
+                self._last_progress = now
+                gui(lambda: self.progress.emit(p))
+        elif event.kind == "started" and isinstance(event.job.intent, INDEXING):
+            gui(self._indexing_started)
+        elif event.kind == "finished":
+            job, idle = event.job, self.owner is not None and self.owner.queue.idle
+            gui(lambda: self._job_finished(job, idle))
+
+    def _indexing_started(self) -> None:
+        if not self._indexing:
+            self._indexing = True
+            self.indexing_started.emit()
+
+    def _job_finished(self, job: Any, idle: bool) -> None:
+        if job.error is not None and not isinstance(job.error, Cancelled):
+            self._model_failed(job.error) if isinstance(job.error, ModelUnavailableError) else self._report(job.error)
+        if isinstance(job.intent, INDEXING):
+            self._last_report = job.result if job.error is None else None
+        if self._indexing and idle:  # the status bar shows indexing until the queue has nothing left
+            self._indexing = False
+            self.indexing_finished.emit(self._last_report)
 
     def _report(self, exc: BaseException) -> None:
         self.error.emit(str(exc) or type(exc).__name__)

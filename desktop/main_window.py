@@ -3,6 +3,7 @@ the status bar below. It wires the views to the `LibrarySession`; it never calls
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -159,6 +160,7 @@ class MainWindow(QMainWindow):
         s.results_ready.connect(self._on_results)
         s.error.connect(self._show_error)
         s.notice.connect(lambda text: self.status.showMessage(text, 15_000))
+        s.show_requested.connect(self.show_photo_asked_elsewhere)
         self.tasks.failed.connect(lambda exc: self._show_error(str(exc)))
         self.folders.add_requested.connect(s.add_folder)
         self.folders.remove_requested.connect(s.remove_folder)
@@ -277,9 +279,7 @@ class MainWindow(QMainWindow):
     def _on_model_unavailable(self, message: str) -> None:
         folder = ask_for_local_model(message, self)
         if folder and self.session.library is not None:
-            settings = self.session.settings
-            settings.model = folder
-            self.session.apply_settings(settings)
+            self.session.apply_settings(dataclasses.replace(self.session.settings, model=folder))
 
     def _show_error(self, message: str) -> None:
         self.status.show_error(message)
@@ -293,6 +293,12 @@ class MainWindow(QMainWindow):
         self.session.search_image(path, self.session.settings.results_k)
         if self.compare_window is not None and self.compare_window.isVisible():
             self.compare_window.compare(path)
+
+    def show_photo_asked_elsewhere(self, path: str) -> None:
+        """`lookalike photo.jpg` (Open With) while this window runs: show it here, in front."""
+        self.search_path(path)
+        self.raise_()
+        self.activateWindow()
 
     def show_compare(self) -> None:
         """Open the side-by-side model comparison; it follows every photo clicked from now on."""

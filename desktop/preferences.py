@@ -74,5 +74,5 @@ class PreferencesDialog(QDialog):
         lines = [line.strip() for line in self.exclude.toPlainText().splitlines()]
         return dataclasses.replace(
             self._settings, model=str(self.model.currentData()), device=str(self.device.currentData()),
-            exclude=[line for line in lines if line],
+            exclude=tuple(line for line in lines if line),
         )

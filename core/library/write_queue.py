@@ -6,7 +6,8 @@ writers can never race (no two decode pools, no scan under an index run). A wait
 the next one when they merge, and `submit` then returns the job already queued.
 
 One pause/cancel covers every job, whoever started it: `pause()` holds the running job at its next
-checkpoint and every job after it until `resume()`. Listeners hear `JobEvent`s (started, progress,
+checkpoint and every job after it until `resume()`, or until nothing is left (a pause that outlived
+its work would silently hold the next change the watcher sees). Listeners hear `JobEvent`s (started, progress,
 finished) on the applier thread: a GUI hops to its own thread.
 """
 
@@ -189,6 +190,8 @@ class WriteQueue:
                 self._current = None
                 if follow is not None:  # before waiters wake, so "idle" never shows a gap
                     self._submit_locked_follow(follow, job)
+                if not self._items:
+                    self._paused = False  # a pause holds the work in hand; once it is done, it ends
                 self._cond.notify_all()
             self._finish(job, result, error)
 
