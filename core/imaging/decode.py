@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(EXTENSION_LABELS)
 
-# 200 MP is above any camera sensor (the largest are ~150 MP) and still decodes within a few GB.
+# Our own limit. Pillow's decompression-bomb guard (2 x Image.MAX_IMAGE_PIXELS, ~179 MP) fires before
+# it, so today ~179 MP is the effective limit: 200 MP phone photos are refused (README says so).
 MAX_PIXELS = 200_000_000
 # Smaller than this is an icon, a tracking pixel or a spacer, not a photo worth indexing.
 MIN_SIDE = 8
