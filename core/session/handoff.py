@@ -117,15 +117,17 @@ class HandoffServer:
         self._accept_thread = threading.Thread(target=self._serve, name="handoff-accept", daemon=True)
         self._accept_thread.start()
 
-    def stop(self) -> None:
+    def stop(self, finish_s: float = 0.0) -> None:
         """Stop listening, remove the socket file, close every connection; idempotent. A handler still
-        running is not interrupted (the owner cancels its own jobs); its later events are dropped."""
+        running is not interrupted (the owner cancels its own jobs); its later events are dropped.
+        `finish_s`: first give running handlers this long to answer (an owner that drained its queue
+        lets the requests it finished tell their clients so)."""
         with self._lifecycle:
             if not self._stopped:
                 self._stopped = True
-                self._close()
+                self._close(finish_s)
 
-    def _close(self) -> None:
+    def _close(self, finish_s: float = 0.0) -> None:
         if self._listener is None or self._wake is None or self._accept_thread is None:
             return  # never listened
         self._wake[1].send(b"x")
@@ -134,6 +136,11 @@ class HandoffServer:
         socket_file.remove(self.path, self._socket_id)  # only ours: a newer owner may listen there
         for sock in (self._listener, *self._wake):
             sock.close()
+        with self._lock:
+            answering = list(self._connections.values())
+        deadline = time.monotonic() + finish_s
+        for thread in answering:
+            thread.join(max(0.0, deadline - time.monotonic()))
         with self._lock:
             for conn in self._connections:  # under the lock: its thread closes it only after leaving
                 socket_file.shutdown(conn)

@@ -56,11 +56,14 @@ class LibraryOwner:
     def close(self, drain: bool = False) -> None:
         """Stop taking requests, stop watching, then stop the queue (`drain`: finish what waits,
         handed-over work included; else cancel the running job at its next commit), save, close."""
-        if self.server is not None:
+        if self.server is not None and not drain:
             self.server.stop()
         if self.watcher is not None:
             self.watcher.stop()
         self.queue.stop(drain=drain)
+        if self.server is not None and drain:
+            # Requests accepted meanwhile found the queue closed and answer so; finished ones answer now.
+            self.server.stop(finish_s=10.0)
         try:
             self.library.save_index()
         finally:
