@@ -421,16 +421,18 @@ class Library:
             got, vecs = self.store.vectors_for_photos(self.model_key, dim, [photo.id])
             if len(got):
                 return vecs[0], photo.id
-        embedder = self.embedder()
-        if isinstance(source, bytes):
-            image = open_image_bytes(source, target=embedder.image_size)
-        elif isinstance(source, (str, os.PathLike)):
-            image = open_image(source, target=embedder.image_size)
-        elif isinstance(source, int):
-            raise LibraryError(f"photo {source} is not in the library or not indexed yet")
-        else:
-            image = source.convert("RGB")
+        # Busy from the moment we hold the embedder: an idle unload while the photo decodes would leave
+        # this call reloading weights the slot no longer knows about.
         with self._model.in_use():
+            embedder = self.embedder()
+            if isinstance(source, bytes):
+                image = open_image_bytes(source, target=embedder.image_size)
+            elif isinstance(source, (str, os.PathLike)):
+                image = open_image(source, target=embedder.image_size)
+            elif isinstance(source, int):
+                raise LibraryError(f"photo {source} is not in the library or not indexed yet")
+            else:
+                image = source.convert("RGB")
             return embedder.embed_images([image])[0], photo.id if photo else None
 
     def _library_photo(self, source: ImageSource) -> Photo | None:
