@@ -222,7 +222,7 @@ def phase_decode(args: argparse.Namespace, paths: list[Path]) -> dict:
     """The decode stage alone: `prepare` on a warm pool of W workers, for W = pipeline's and all cores."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from core.embedding.embedder import ImagePreprocessor
+    from core.embedding.image_inputs import ImagePreprocessor
     from core.embedding.preprocess import numpy_preprocessor
     from core.indexing.pipeline import _worker_init, default_workers, prepare
 

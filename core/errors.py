@@ -21,7 +21,15 @@ class ModelError(LookalikeError):
 
 
 class ModelUnavailableError(ModelError):
-    """The model is neither cached nor reachable (offline first run)."""
+    """The model is neither cached nor reachable (offline first run).
+
+    The message is worded for the command line; `model` (the registry key) and `download_size` ("~1,500
+    MB", None when unknown) let the GUI word its own advice without command-line flags."""
+
+    def __init__(self, message: str, model: str = "", download_size: str | None = None) -> None:
+        super().__init__(message)
+        self.model = model
+        self.download_size = download_size
 
 
 class LibraryError(LookalikeError):

@@ -40,7 +40,7 @@ class LibrarySession(QObject):
     indexing_started = Signal()
     indexing_finished = Signal(object)  # UpdateReport, or None after an error
     model_state = Signal(str)  # "not loaded" | "loading" | "downloading" | "ready" | "unavailable" | "failed"
-    model_unavailable = Signal(str)  # message of ModelUnavailableError
+    model_unavailable = Signal(object)  # the ModelUnavailableError (its fields word the GUI's advice)
     download_progress = Signal(int, int)  # bytes done, bytes total
     results_ready = Signal(object, list)  # query (path, bytes, text or id), list[SearchResult]
     error = Signal(str)
@@ -158,7 +158,7 @@ class LibrarySession(QObject):
     def _model_failed(self, exc: BaseException) -> None:
         if isinstance(exc, ModelUnavailableError):
             self.model_state.emit("unavailable")
-            self.model_unavailable.emit(str(exc))
+            self.model_unavailable.emit(exc)
         else:
             self.model_state.emit("failed")
             self._report(exc)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from core.errors import ModelUnavailableError
 from core.files.paths import default_data_dir
 from desktop.errors_panel import ErrorsPanel
 from desktop.folders_panel import FoldersPanel
@@ -276,8 +277,8 @@ class MainWindow(QMainWindow):
             self._download.canceled.connect(self.session.cancel_download)
         self._download.update_bytes(done, total)
 
-    def _on_model_unavailable(self, message: str) -> None:
-        folder = ask_for_local_model(message, self)
+    def _on_model_unavailable(self, error: ModelUnavailableError) -> None:
+        folder = ask_for_local_model(error, self)
         if folder and self.session.library is not None:
             self.session.apply_settings(dataclasses.replace(self.session.settings, model=folder))
 

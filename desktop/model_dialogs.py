@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from core.errors import ModelUnavailableError
 from desktop.qt import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 
@@ -28,16 +29,9 @@ class DownloadDialog(QProgressDialog):
         self.setValue(int(1000 * done / total) if total else 0)
 
 
-def ask_for_local_model(message: str, parent: QWidget | None = None) -> str | None:
+def ask_for_local_model(error: ModelUnavailableError, parent: QWidget | None = None) -> str | None:
     """The offline first run: explain, and offer to choose a model folder. Returns the folder or None."""
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("The model is not available")
-    box.setText("Lookalike needs its image model, and it could not be downloaded.")
-    box.setInformativeText(
-        f"{message}\n\nConnect to the internet and restart Lookalike to download it once (about 1.5 GB), "
-        "or choose a folder that holds a SigLIP model (config.json and *.safetensors) copied from "
-        "another computer. Browsing your folders works meanwhile; finding look-alikes needs the model.")
+    box = unavailable_box(error, parent)
     choose = box.addButton("Choose a local model folder…", QMessageBox.ButtonRole.AcceptRole)
     box.addButton(QMessageBox.StandardButton.Close)
     box.exec()
@@ -45,3 +39,20 @@ def ask_for_local_model(message: str, parent: QWidget | None = None) -> str | No
         return None
     folder = QFileDialog.getExistingDirectory(parent, "Choose a local model folder")
     return folder or None
+
+
+def unavailable_box(error: ModelUnavailableError, parent: QWidget | None = None) -> QMessageBox:
+    # Worded from the error's fields, not its message: that one advises a command-line flag, and here
+    # the button below does the same job.
+    name = f" {error.model}" if error.model else ""
+    size = f" ({error.download_size})" if error.download_size else ""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("The model is not available")
+    box.setText("Lookalike needs its image model, and it could not be downloaded.")
+    box.setInformativeText(
+        f"The model{name} is not on this computer yet.\n\nConnect to the internet and restart "
+        f"Lookalike to download it once{size}, or choose a folder that holds a SigLIP model (config.json "
+        "and *.safetensors) copied from another computer. Browsing your folders works meanwhile; finding "
+        "look-alikes needs the model.")
+    return box

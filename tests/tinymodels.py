@@ -1,7 +1,7 @@
 """Tiny SigLIP / SigLIP 2 checkpoints built from configs, for tests that cannot reach the Hugging Face hub.
 
 Each builder writes a folder laid out like a hub snapshot (config.json, model.safetensors, tokenizer files,
-preprocessor_config.json) so the real loading code in `core.embedding.embedder` is exercised end to end. The configs
+preprocessor_config.json) so the real loading code in `core.embedding.loading` is exercised end to end. The configs
 mirror the released checkpoints in everything that changes behaviour (tokenizer class, right padding, EOS
 appended, no attention mask, 64 text positions, bilinear resize, mean/std 0.5) and shrink only the sizes.
 """

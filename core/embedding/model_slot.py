@@ -3,6 +3,9 @@
 The model holds 0.4-1.5 GB; a desktop app left open should not keep it. Index runs and queries mark it
 busy (`in_use()`), so idle unloading never frees it under them; the next use loads it again (seconds).
 The idle timer runs on a daemon thread of its own; all state is guarded by one lock.
+
+The slot is the one owner of a library's model: it alone calls the loader and `Embedder.unload()`, and it
+drops an unloaded Embedder rather than letting it reload itself, so `loaded` is always the truth.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.embedding.embedder import DownloadProgress, Embedder
+    from core.embedding.embedder import Embedder
+    from core.embedding.model_files import DownloadProgress
 
 IDLE_ENV = "LOOKALIKE_MODEL_IDLE_S"
 DEFAULT_IDLE_S = 300.0

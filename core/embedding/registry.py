@@ -24,13 +24,25 @@ class ModelSpec:
     revision: str  # a commit sha, so a hub update can never silently change stored vectors
     family: Family  # config model_type: "siglip" fixed resolution, "siglip2" NaFlex
     label: str  # for people
-    download_mb: int = 0  # approximate size of the files we download, for messages
+    download_mb: int = 0  # approximate size of what we download (weights + tokenizer); 0: size unknown
+
+    @property
+    def download_size(self) -> str | None:
+        """The download size as messages quote it ("~1,500 MB"), or None when it is unknown."""
+        return f"~{self.download_mb:,} MB" if self.download_mb else None
 
 
 # Revisions are commit shas, so a hub update can never silently change the vectors stored under a key.
 # They were read from public code that pins these repos (MTEB's model registry among them); no machine
 # this was written on reaches the hub to re-check them. Bump one deliberately, with a new storage key
 # if the weights changed.
+#
+# Download sizes (MB = 10^6 bytes) are what ALLOW_PATTERNS in core.embedding.model_files fetches: the fp32
+# model.safetensors plus the tokenizer (the SigLIP 2 Gemma tokenizer: tokenizer.json ~34 MB and
+# tokenizer.model 4.24 MB, per the hub's file page of google/siglip2-base-patch16-224 and of a redistribution
+# of it; SigLIP 1: spiece.model 798 kB and tokenizer.json 2.4 MB). Weights are 4 bytes per parameter. No
+# machine this was written on reaches the hub, so each number says where it was read; rounded to 100 MB
+# (10 MB below 1 GB), they are for messages only.
 
 DEFAULT_MODEL = "siglip2-base-224"
 
@@ -43,6 +55,8 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
             "75de2d55ec2d0b4efc50b3e9ad70dba96a7b2fa2",
             "siglip",
             "SigLIP 2 B/16 224 (default)",
+            # 375,187,970 fp32 parameters (its hub page, as a model catalogue quotes it) = 1,501 MB
+            # + tokenizer 38 MB = ~1,540 MB.
             1_500,
         ),
         ModelSpec(
@@ -51,6 +65,7 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
             "3f9f96cb90da5dbc758b01813f2f6f1aee24c1ab",
             "siglip",
             "SigLIP 2 B/16 256",
+            # Derived, not read: B/16-224's tensors but 256 position embeddings instead of 196 (+0.2 MB).
             1_500,
         ),
         ModelSpec(
@@ -59,6 +74,7 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
             "f775b65a79762255128c981547af89addcfe0f88",
             "siglip",
             "SigLIP 2 B/16 384",
+            # Derived, not read: B/16-224's tensors but 576 position embeddings instead of 196 (+1.2 MB).
             1_500,
         ),
         ModelSpec(
@@ -67,6 +83,9 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
             "e8e487298228002f3d8a82e0cd5c8ea9c567f57f",
             "siglip",
             "SigLIP 2 So400m/14 384 (large, slow on CPU)",
+            # Derived, not read: siglip2-so400m-patch16-512 has 1,136,556,698 fp32 parameters (same catalogue)
+            # (4,546 MB); patch 14 at 384 has 729 positions instead of 1024 and a smaller patch kernel
+            # (-2 MB together) + tokenizer 38 MB = ~4,580 MB.
             4_600,
         ),
         ModelSpec(
@@ -75,6 +94,8 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
             "cc24074f717b612951c2dead130904ab9b65a81e",
             "siglip2",
             "SigLIP 2 So400m/16 NaFlex (keeps aspect ratio; large)",
+            # Derived, not read: as So400m/16-512 (4,546 MB) with 256 position embeddings instead of
+            # 1024 (-3.5 MB) + tokenizer 38 MB = ~4,580 MB.
             4_600,
         ),
         ModelSpec(
@@ -83,6 +104,8 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
             "41aec1c83b32e0a6fca20ad88ba058aa5b5ea394",
             "siglip",
             "SigLIP 1 B/16 384",
+            # The hub's file list: model.safetensors 814 MB + spiece.model 0.8 MB + tokenizer.json 2.4 MB
+            # (added by the pinned revision 41aec1c) = ~817 MB.
             820,
         ),
     )

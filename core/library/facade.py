@@ -503,6 +503,8 @@ class Library:
                 return vecs[0], photo.id
         if isinstance(source, int):
             raise LibraryError(f"photo {source} is not in the library or not indexed yet")
+        # Busy from the moment we hold the embedder: an idle unload while the photo decodes would leave
+        # this call reloading weights the slot no longer knows about.
         with active.slot.in_use():
             embedder = active.slot.get()
             if isinstance(source, bytes):

@@ -225,7 +225,7 @@ def test_cancelling_mid_run_keeps_what_was_committed_and_the_next_run_finishes(
 
 
 def test_numpy_preprocessing_matches_the_checkpoints_own_processor(tiny_siglip_dir: Path) -> None:
-    from core.embedding.embedder import ImagePreprocessor
+    from core.embedding.image_inputs import ImagePreprocessor
     from core.embedding.preprocess import numpy_preprocessor
 
     mine, theirs = numpy_preprocessor(tiny_siglip_dir), ImagePreprocessor(str(tiny_siglip_dir))
@@ -239,7 +239,8 @@ def test_numpy_preprocessing_matches_the_checkpoints_own_processor(tiny_siglip_d
 
 
 def test_naflex_models_keep_the_hugging_face_processor(tiny_siglip2_dir: Path) -> None:
-    from core.embedding.embedder import ImagePreprocessor, load_embedder
+    from core.embedding.embedder import load_embedder
+    from core.embedding.image_inputs import ImagePreprocessor
     from core.embedding.preprocess import numpy_preprocessor
 
     assert numpy_preprocessor(tiny_siglip2_dir) is None

@@ -1,0 +1,110 @@
+"""Reading a model folder into torch: weights (safetensors only, never remote code) in the chosen precision,
+int8 quantization, device placement, the tokenizer, torch's thread count, and handing memory back.
+
+Stateless functions: the `Embedder` calls them, and core.embedding.model_slot decides when it loads and
+unloads, so nothing here keeps a model alive. torch and transformers are imported inside functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from core.embedding import device as devices
+from core.embedding.registry import Family
+from core.errors import ModelError
+
+_EXPECTED_CLASSES = {"siglip": "SiglipModel", "siglip2": "Siglip2Model"}
+
+
+def load_model(folder: Path, family: Family, device: str, precision: str) -> Any:
+    """The model in `folder`, in `precision` (int8: quantized after loading), in eval mode on `device`."""
+    import torch
+    from transformers import AutoModel
+
+    try:
+        # The folder is a snapshot at the pinned revision (or the user's own folder), so no revision here.
+        model = AutoModel.from_pretrained(
+            str(folder),
+            dtype=devices.torch_dtype(precision),
+            use_safetensors=True,
+            trust_remote_code=False,
+            local_files_only=True,
+        )
+    except (OSError, ValueError, RuntimeError) as error:
+        raise ModelError(f"The model in {folder} cannot be loaded: {error}") from error
+    if type(model).__name__ != _EXPECTED_CLASSES[family]:
+        raise ModelError(f"{folder} loaded as {type(model).__name__}, not {_EXPECTED_CLASSES[family]}.")
+    model.eval()
+    if precision == "int8":
+        model = _quantize_int8(model)
+    return model.to(torch.device(device))
+
+
+def _quantize_int8(model: Any) -> Any:
+    """Dynamic int8 quantization of the nn.Linear layers (weights int8, activations quantized per batch).
+
+    SigLIP 2 NaFlex's patch embedding is an nn.Linear whose `.weight.dtype` the model reads, which a
+    quantized layer lacks: it stays fp32 (one small layer, run once per image)."""
+    import torch
+
+    quantize = getattr(getattr(torch, "ao", None), "quantization", None)
+    if quantize is None or not hasattr(quantize, "quantize_dynamic"):
+        raise ModelError("int8 needs torch.ao.quantization.quantize_dynamic, which this torch lacks.")
+    with warnings.catch_warnings():
+        # Deprecated in favour of torchao (not a dependency); still present and working in torch 2.13.
+        warnings.simplefilter("ignore")
+        # inplace: a copy would hold the fp32 and int8 models at once (+1.5 GB peak for B/16).
+        layers = {
+            name: quantize.default_dynamic_qconfig
+            for name, module in model.named_modules()
+            # exact type: attention's out_proj subclasses Linear and must stay a float layer
+            if type(module) is torch.nn.Linear and not name.endswith("patch_embedding")
+        }
+        return quantize.quantize_dynamic(model, layers, dtype=torch.qint8, inplace=True)
+
+
+def load_tokenizer(folder: Path) -> Any:
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
+    except (OSError, ValueError, ImportError, AttributeError) as error:
+        # e.g. SigLIP 1's sentencepiece-only tokenizer without the `sentencepiece` package installed.
+        raise ModelError(f"The tokenizer in {folder} cannot be loaded: {error}") from error
+
+
+def torch_threads() -> int:
+    """torch's intra-op thread count on this thread (lanes split it; core.embedding.device.model_lanes)."""
+    import torch
+
+    return int(torch.get_num_threads())
+
+
+def set_torch_threads(count: int) -> None:
+    """For the calling thread and threads that first use torch after it (torch keeps the count per thread)."""
+    import torch
+
+    torch.set_num_threads(count)
+
+
+def release_memory(device: str) -> None:
+    """After the last reference to a model is dropped: collect it and hand its memory back to the system."""
+    gc.collect()
+    _return_freed_memory()
+    if device == "cuda":
+        import torch
+
+        torch.cuda.empty_cache()
+
+
+def _return_freed_memory() -> None:
+    """glibc keeps freed heap pages mapped; hand them back so an unloaded model stops counting as resident."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # musl or another libc: nothing to trim
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
