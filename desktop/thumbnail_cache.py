@@ -36,7 +36,10 @@ def load_thumbnail_image(path: str, pixels: int, cache_dir: Path | None) -> QIma
     """Worker side: make (or reuse) the thumbnail file and read it as a QImage (allowed off-thread)."""
     from core.imaging.thumbnails import make_thumbnail
 
-    image = QImage(str(make_thumbnail(path, file_size_for(pixels), cache_dir)))
+    file = make_thumbnail(path, file_size_for(pixels), cache_dir)
+    image = QImage(str(file))
+    if image.isNull() and not file.exists():  # pruned from the disk cache in between: make it again
+        image = QImage(str(make_thumbnail(path, file_size_for(pixels), cache_dir)))
     if image.isNull():
         raise OSError(f"cannot read the thumbnail of {path}")
     if max(image.width(), image.height()) > pixels:
