@@ -29,7 +29,6 @@ from desktop.qt import (
     QPixmap,
     QPoint,
     QPushButton,
-    QSettings,
     QSlider,
     QSplitter,
     Qt,
@@ -42,6 +41,7 @@ from desktop.results_pane import ResultsPane
 from desktop.status_bar import StatusBar
 from desktop.tasks import TaskManager
 from desktop.thumbnail_cache import ThumbnailCache
+from desktop.window_state import WindowState, load_window_state, save_window_state
 
 DEFAULT_THUMB = 136
 REFRESH_MS = 300  # library changes arrive per batch; coalesce them before re-reading the grid
@@ -210,26 +210,19 @@ class MainWindow(QMainWindow):
         self.session.close()
         super().closeEvent(event)
 
-    def _settings_store(self) -> QSettings:
-        return QSettings(str(self.data_dir / "window.ini"), QSettings.Format.IniFormat)
-
     def _restore_geometry(self) -> None:
-        store = self._settings_store()
-        geometry = store.value("geometry")
-        if geometry is None or not self.restoreGeometry(geometry):  # type: ignore[arg-type]
+        state = load_window_state(self.data_dir)
+        if state.geometry is None or not self.restoreGeometry(state.geometry):
             self.resize(1360, 860)
-        if (state := store.value("splitter")) is not None:
-            self.splitter.restoreState(state)  # type: ignore[arg-type]
-        self.zoom.setValue(int(store.value("zoom", DEFAULT_THUMB)))  # type: ignore[call-overload]
+        if state.splitter is not None:
+            self.splitter.restoreState(state.splitter)
+        self.zoom.setValue(DEFAULT_THUMB if state.zoom is None else state.zoom)
 
     def _save_geometry(self) -> None:
-        if not self.data_dir.exists():
-            return  # never create a library just to remember a window size
-        store = self._settings_store()
-        store.setValue("geometry", self.saveGeometry())
-        store.setValue("splitter", self.splitter.saveState())
-        store.setValue("zoom", self.zoom.value())
-        store.sync()
+        save_window_state(self.data_dir, WindowState(
+            geometry=bytes(self.saveGeometry().data()), splitter=bytes(self.splitter.saveState().data()),
+            zoom=self.zoom.value(),
+        ))
 
     def grid_thumbnails_shown(self) -> bool:
         """True when every photo visible in the grid shows its thumbnail (or is known unreadable)."""

@@ -7,20 +7,24 @@ Three executors (plain Python threads, so no QThread outlives the app):
 
 `fn` runs on a worker and must not touch widgets. `on_done(result)` / `on_error(exc)` run on the GUI
 thread (a queued signal carries them over). Errors without an `on_error` go to `failed`, the app's one
-error path (the status bar shows them), never a crash.
+error path (the status bar shows them), never a crash. Every failure is logged first (with its traceback,
+see core.files.logs), so none is lost even when the GUI shows it only briefly or not at all.
 """
 
 from __future__ import annotations
 
+import logging
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from core.errors import LookalikeError
 from desktop.qt import QObject, Signal
 
 Done = Callable[[Any], None]
 Failed = Callable[[BaseException], None]
+log = logging.getLogger(__name__)
 
 
 class TaskManager(QObject):
@@ -68,14 +72,18 @@ class TaskManager(QObject):
             return
         future = self._pools[pool].submit(fn)
         self._pending.add(future)
-        future.add_done_callback(lambda f: self._finished(f, on_done, on_error))
+        future.add_done_callback(lambda f: self._finished(f, pool, on_done, on_error))
 
-    def _finished(self, future: Future[Any], on_done: Done | None, on_error: Failed | None) -> None:
+    def _finished(self, future: Future[Any], pool: str, on_done: Done | None, on_error: Failed | None) -> None:
         # Runs on the worker thread: compute the outcome here, act on it on the GUI thread.
         self._pending.discard(future)
-        if future.cancelled() or self._closed:
+        if future.cancelled():
             return
         exc = future.exception()
+        if exc is not None:
+            _log_failure(pool, exc, handled=on_error is not None)
+        if self._closed:
+            return
         if exc is None:
             result = future.result()
             if on_done is not None:
@@ -90,3 +98,12 @@ class TaskManager(QObject):
     def _run_delivered(self, fn: Callable[[], None]) -> None:
         if not self._closed:
             fn()
+
+
+def _log_failure(pool: str, exc: BaseException, handled: bool) -> None:
+    if handled and isinstance(exc, LookalikeError):
+        # An expected, typed outcome its caller shows (an unreadable photo's thumbnail): the message says
+        # it all, and a traceback for each of a library's thousand broken files would flush the log.
+        log.info("%s task: %s: %s", pool, type(exc).__name__, exc)
+    else:
+        log.error("%s task failed%s", pool, "" if handled else " (no error handler)", exc_info=exc)

@@ -2,20 +2,32 @@
 
 Qt-free on purpose: `make_thumbnail` runs in worker threads; the GUI only reads the finished file.
 The cache key is the photo's absolute path, byte size, mtime and the thumbnail size, so an edited photo
-gets a fresh thumbnail and a stale one is simply never looked up again.
+gets a fresh thumbnail and a stale one is simply never looked up again; the folder is kept under a byte
+budget (`DISK_BUDGET_MB`), least recently used thumbnails removed first, so stale ones age out.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import threading
 from pathlib import Path
+from typing import BinaryIO
 
+from core.files.atomic import write_atomically
+from core.files.folder_budget import FolderBudget, budget_from_env
 from core.files.paths import default_cache_dir
 from core.imaging.decode import open_image
 
 JPEG_QUALITY = 85
+# A photo's thumbnail is ~5 KB at 128 px, ~20 KB at 256 px, ~60 KB at 512 px (measured on a camera JPEG),
+# so 2 GB keeps the default zoom's thumbnails of ~100,000 photos (all three sizes of ~25,000) while staying
+# a small part of a laptop disk. LOOKALIKE_THUMB_DISK_MB overrides it.
+DISK_BUDGET_MB = 2048
+DISK_BUDGET_ENV = "LOOKALIKE_THUMB_DISK_MB"
+
+_budgets: dict[Path, FolderBudget] = {}
+_budgets_lock = threading.Lock()
 
 
 def thumbnail_dir(cache_dir: Path | None = None) -> Path:
@@ -37,19 +49,33 @@ def make_thumbnail(path: str | os.PathLike[str], size: int, cache_dir: Path | No
     Raises DecodeError for unreadable photos and OSError if the photo is gone.
     """
     out = thumbnail_path(path, size, cache_dir)
-    if out.exists():
+    budget = disk_budget(cache_dir)
+    try:
+        st = os.stat(out)
+    except FileNotFoundError:
+        pass
+    else:
+        budget.used(out, st)
         return out
     # `target` makes imageio's fast path decode a JPEG at reduced size (draft mode): much cheaper.
     image = open_image(path, target=size)
     image.thumbnail((size, size))
     out.parent.mkdir(parents=True, exist_ok=True)
-    # Atomic: a reader never sees half a JPEG, and two workers making the same file do not clash.
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            image.save(f, "JPEG", quality=JPEG_QUALITY)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    def write(f: BinaryIO) -> None:
+        image.save(f, "JPEG", quality=JPEG_QUALITY)
+
+    # Atomic: a reader never sees half a JPEG, and two workers making the same file do not clash. No
+    # folder fsync: a thumbnail whose rename a power cut undoes is simply made again.
+    write_atomically(out, write, sync_folder=False)
+    budget.added(out)
     return out
+
+
+def disk_budget(cache_dir: Path | None = None) -> FolderBudget:
+    """The one budget of this cache dir's thumbnails, shared by every worker thread."""
+    root = thumbnail_dir(cache_dir)
+    with _budgets_lock:
+        if root not in _budgets:
+            _budgets[root] = FolderBudget(root, budget_from_env(DISK_BUDGET_ENV, DISK_BUDGET_MB), ".jpg")
+        return _budgets[root]

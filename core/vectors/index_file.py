@@ -13,11 +13,9 @@ one Python bytes object.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import struct
-import tempfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Any, BinaryIO
 import faiss
 
 from core.errors import LookalikeError
+from core.files.atomic import remove_stale_temps, write_atomically
 
 # The stubs shipped with faiss miss part of its SWIG surface (callback IO, DirectMap, search params).
 _faiss: Any = faiss
@@ -46,21 +45,11 @@ class IndexFileError(LookalikeError):
 def write_index_file(path: Path, index: Any, dim: int, meta: dict[str, Any]) -> None:
     """Write `index` to `path` so that a crash at any moment leaves the old file or the new one."""
     path = Path(path)
-    _remove_stale_temps(path)
+    # One writer per index file (the library's writer lock), so any temp file here is a dead save's.
+    remove_stale_temps(path)
     meta_bytes = json.dumps(meta, sort_keys=True).encode("utf-8")
-    fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            _write_body(f, index, dim, meta_bytes)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_directory(path.parent)
+    # `_write_body` is looked up at call time: the reliability probe wraps it to pause mid-save.
+    write_atomically(path, lambda f: _write_body(f, index, dim, meta_bytes))
 
 
 def read_index_file(path: Path) -> tuple[Any, int, dict[str, Any]]:
@@ -168,25 +157,3 @@ def _bounded_reader(f: BinaryIO, limit: int) -> Callable[[int], bytes]:
         return data
 
     return read
-
-
-def _temp_prefix(path: Path) -> str:
-    return f".{path.name}."
-
-
-def _remove_stale_temps(path: Path) -> None:
-    """Delete temp files left by a save that crashed; they are never read, only cleaned up."""
-    for stale in path.parent.glob(f"{_temp_prefix(path)}*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable. Windows cannot open a directory; its rename is durable enough.
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from core.errors import DecodeError
-from core.imaging.thumbnails import make_thumbnail, thumbnail_dir
+from core.imaging.thumbnails import DISK_BUDGET_ENV, make_thumbnail, thumbnail_dir
 from tests.imagegen import write_photo
 
 
@@ -41,3 +43,66 @@ def test_an_unreadable_photo_raises_decode_error(tmp_path: Path) -> None:
     with pytest.raises(DecodeError):
         make_thumbnail(bad, 128, tmp_path)
     assert not list(thumbnail_dir(tmp_path).rglob("*.jpg"))
+
+
+def _age(path: Path, days: float) -> None:
+    when = time.time() - days * 86400
+    os.utime(path, (when, when))
+
+
+def _cached_bytes(cache: Path) -> int:
+    return sum(p.stat().st_size for p in thumbnail_dir(cache).rglob("*.jpg"))
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> list[Path]:
+    out = []
+    for i in range(12):
+        write_photo(tmp_path / "photos" / f"p{i:02d}.jpg", seed=i)
+        out.append(tmp_path / "photos" / f"p{i:02d}.jpg")
+    return out
+
+
+def test_the_disk_cache_prunes_least_recently_used_first_and_a_hit_keeps_a_thumbnail(
+    tmp_path: Path, photos: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DISK_BUDGET_ENV, "0.02")  # ~20 KB: four or five 256 px thumbnails of these photos
+    budget = 0.02 * 1024 * 1024
+    cache = tmp_path / "cache"
+    used = [make_thumbnail(p, 256, cache) for p in photos[:3]]  # least recently used first
+    for thumb, days in zip(used, (5, 4, 3), strict=True):
+        _age(thumb, days)
+    make_thumbnail(photos[0], 256, cache)  # a hit: the oldest becomes the most recently used
+    used.append(used.pop(0))
+
+    for photo in photos[3:]:
+        used.append(make_thumbnail(photo, 256, cache))
+        assert _cached_bytes(cache) <= budget
+        kept = [t.exists() for t in used]
+        first_kept = kept.index(True)
+        assert all(kept[first_kept:]), f"a more recently used thumbnail went first: {kept}"
+    assert not used[0].exists(), "the budget was never reached"
+    assert kept.count(False) >= 3, "a single prune is not enough to tell an order"
+
+
+def test_a_hit_on_a_day_old_thumbnail_marks_it_used(tmp_path: Path, photos: list[Path]) -> None:
+    thumb = make_thumbnail(photos[0], 128, tmp_path)
+    _age(thumb, 2)
+    assert make_thumbnail(photos[0], 128, tmp_path) == thumb
+    assert time.time() - thumb.stat().st_mtime < 60
+
+
+def test_a_cache_left_over_budget_by_an_earlier_run_is_pruned_on_the_first_write(
+    tmp_path: Path, photos: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    earlier = tmp_path / "earlier"
+    old = [make_thumbnail(p, 512, earlier) for p in photos[:6]]  # made under the default 2 GB budget
+    for thumb in old:
+        _age(thumb, 10)
+    cache = tmp_path / "cache"  # the same files, as a new process with a smaller budget finds them
+    shutil.copytree(earlier, cache, copy_function=shutil.copy2)
+    monkeypatch.setenv(DISK_BUDGET_ENV, "0.03")
+    assert _cached_bytes(cache) > 0.03 * 1024 * 1024
+    newest = make_thumbnail(photos[6], 512, cache)
+    assert newest.exists()
+    assert _cached_bytes(cache) <= 0.03 * 1024 * 1024
