@@ -95,12 +95,10 @@ class PhotoGridModel(QAbstractListModel):
         return self._photos[row]
 
     def _locate(self, photo: Photo) -> int:
-        """The row of `photo`, which the grid shows. Within one record a path can pass from one photo
-        to another (A renamed to B, C renamed to A), so equal keys are told apart by id."""
-        row = bisect_left(self._keys, browse_key(photo))
-        while self._photos[row].id != photo.id:
-            row += 1
-        return row
+        """The row of `photo`, which the grid shows. Keys are unique (paths are), except halfway
+        through a record where a path passes between photos (A and B swap names): the photo given
+        the path then goes after the one still holding it (bisect_right), so this finds the latter."""
+        return bisect_left(self._keys, browse_key(photo))
 
     def _remember(self, photo: Photo) -> None:
         self._by_id[photo.id] = photo
