@@ -5,9 +5,11 @@ put two of these next to each other; it only needs a thumbnail cache and `show_r
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from desktop.photo_actions import describe
+from desktop.photo_grid import is_listed
 from desktop.qt import (
     QAbstractListModel,
     QHBoxLayout,
@@ -26,6 +28,8 @@ from desktop.thumbnail_cache import ThumbnailCache
 
 if TYPE_CHECKING:
     from core.library.facade import SearchResult
+    from core.store.changes import LibraryChanges
+    from core.store.database import Photo
 
 AnyIndex: TypeAlias = "QModelIndex | QPersistentModelIndex"
 QUERY_SIZE = 96
@@ -57,6 +61,24 @@ class ResultsModel(QAbstractListModel):
         self.beginResetModel()
         self.results = list(results)
         self.endResetModel()
+
+    def apply_changes(self, changes: LibraryChanges, rows: dict[int, Photo]) -> None:
+        """Follow a change record (`rows` as for `PhotoGridModel.apply_changes`): a result whose photo
+        was removed, or is no longer listed (gone or offline), leaves; a moved or updated one takes its
+        new path and details and keeps its score and place."""
+        touched = {*changes.added, *changes.moved, *changes.updated}
+        removed = set(changes.removed)
+        for row in reversed(range(len(self.results))):  # bottom up, so the rows above keep their numbers
+            r = self.results[row]
+            photo = rows.get(r.photo_id)
+            if r.photo_id in removed or (r.photo_id in touched and (photo is None or not is_listed(photo))):
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self.results[row]
+                self.endRemoveRows()
+            elif r.photo_id in touched and photo is not None:
+                self.results[row] = replace(r, path=photo.path, width=photo.width, height=photo.height,
+                                            taken_at=photo.taken_at)
+                self.dataChanged.emit(self.index(row), self.index(row))
 
 
 class ResultsPane(QWidget):
@@ -104,8 +126,7 @@ class ResultsPane(QWidget):
                      query_pixmap: QPixmap | None = None) -> None:
         """Show `results` (best first) for a query described by `title`, with its picture if any."""
         self.title.setText(title)
-        best = f", best {results[0].score:.3f}" if results else ""
-        self.detail.setText(f"{len(results)} look-alikes{best}" if results else "No look-alikes found.")
+        self.detail.setText(_count_line(results))
         self._query_path = query_path
         self.query_picture.setPixmap(query_pixmap or QPixmap())
         self.model.set_results(results)
@@ -119,6 +140,13 @@ class ResultsPane(QWidget):
         self._refresh_query_picture()
         self._waiting = True
         self._check_all_shown()
+
+    def apply_changes(self, changes: LibraryChanges, rows: dict[int, Photo]) -> None:
+        """Follow a library change record; see `ResultsModel.apply_changes`."""
+        before = len(self.model.results)
+        self.model.apply_changes(changes, rows)
+        if len(self.model.results) != before:
+            self.detail.setText(_count_line(self.model.results))
 
     def show_message(self, title: str, detail: str = "") -> None:
         self.title.setText(title)
@@ -146,3 +174,7 @@ class ResultsPane(QWidget):
         if self._waiting and self.thumbnails_shown():
             self._waiting = False
             self.all_thumbnails_shown.emit()
+
+
+def _count_line(results: list[SearchResult]) -> str:
+    return f"{len(results)} look-alikes, best {results[0].score:.3f}" if results else "No look-alikes found."

@@ -26,7 +26,7 @@ class LibraryChanges:
         seen, so it is in neither list; an id removed then added again (SQLite may reuse the highest id)
         is in both, and views apply removals before additions."""
         vanished = set(self.added) & set(later.removed)
-        removed = (set(self.removed) | set(later.removed)) - vanished
+        removed = set(self.removed) | (set(later.removed) - vanished)  # a reused id's first photo stays gone
         added = (set(self.added) - vanished) | set(later.added)
         fresh = removed | added | vanished  # views drop or re-read these whole
 

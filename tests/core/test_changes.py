@@ -26,3 +26,10 @@ def test_updates_and_moves_of_surviving_photos_accumulate() -> None:
 def test_an_id_reused_after_removal_is_both_removed_and_added() -> None:
     merged = LibraryChanges(removed=(9,)).merged(LibraryChanges(added=(9,)))
     assert merged.removed == (9,) and merged.added == (9,)
+
+
+def test_a_reused_id_removed_again_still_reports_the_first_photos_removal() -> None:
+    # Photo 9 is deleted, a new photo gets id 9, and is deleted too: a view showing the first photo 9
+    # must still drop it.
+    merged = LibraryChanges(removed=(9,), added=(9,)).merged(LibraryChanges(removed=(9,)))
+    assert merged.removed == (9,) and merged.added == ()
