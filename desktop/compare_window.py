@@ -127,6 +127,11 @@ class CompareWindow(QWidget):
         if self._path is not None:
             self.compare(self._path)
 
+    def apply_changes(self, changes: Any, rows: dict) -> None:
+        """Follow a library change record on both sides (a removed photo leaves, a moved one follows)."""
+        for side in (self.left, self.right):
+            side.pane.apply_changes(changes, rows)
+
     def _show(self, side: CompareSide, path: str, results: Any) -> None:
         if path != self._path:
             return  # a newer photo was clicked meanwhile

@@ -36,6 +36,7 @@ class LibrarySession(QObject):
     changed = Signal(object)  # LibraryChanges, on the GUI thread
     status_ready = Signal(object)  # LibraryStatus
     photos_ready = Signal(list)  # list[Photo], browse order
+    rows_ready = Signal(object, object)  # LibraryChanges, {photo id: Photo} of the listed photos it names
     progress = Signal(object)  # Progress
     indexing_started = Signal()
     indexing_finished = Signal(object)  # UpdateReport, or None after an error
@@ -113,6 +114,13 @@ class LibrarySession(QObject):
     def load_photos(self) -> None:
         if (lib := self.library) is not None:
             self.tasks.read(lib.photos, self.photos_ready.emit, self._report)
+
+    def fetch_rows(self, changes: Any) -> None:
+        """The current rows of the photos a change record names, for the views to apply it by id."""
+        if (lib := self.library) is not None:
+            ids = {*changes.added, *changes.moved, *changes.updated}
+            self.tasks.read(lambda: lib.photos_by_ids(ids), lambda rows: self.rows_ready.emit(changes, rows),
+                            self._report)
 
     def search_image(self, source: str | bytes | int, k: int = 50) -> None:
         if (lib := self.library) is None:

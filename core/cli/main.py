@@ -96,11 +96,14 @@ def main(argv: Sequence[str]) -> int:
 
 
 def quiet_logging() -> None:
-    """The core logs failures with tracebacks for the log file; on a terminal the typed error's one-line
-    message is what the user needs, so nothing logged reaches stderr unless a handler was set up."""
-    root = logging.getLogger()
-    if not root.handlers:
-        root.addHandler(logging.NullHandler())
+    """The core logs failures with tracebacks: they go to the log file (as the app's do), while the
+    terminal gets the typed error's one-line message; nothing logged reaches stderr."""
+    from core.files.logs import configure_logging
+
+    try:
+        configure_logging()
+    except OSError:  # no writable cache folder: the command still runs, without a log
+        logging.getLogger().addHandler(logging.NullHandler())
 
 
 def cmd_index(args: argparse.Namespace) -> int:

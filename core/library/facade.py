@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
@@ -527,6 +527,10 @@ class Library:
     # -- reading --------------------------------------------------------------------------------
     def photo(self, photo_id: int) -> Photo | None:
         return self.store.photo(photo_id)
+
+    def photos_by_ids(self, ids: Iterable[int]) -> dict[int, Photo]:
+        """The current rows of these photos (those still in the library), for views following changes."""
+        return self.store.photos_by_ids(ids)
 
     def photos(self, offset: int = 0, limit: int | None = None) -> list[Photo]:
         return self.store.list_photos(self.model_key, offset, limit)

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from desktop.qt import QGuiApplication, QImage, Qt
+from desktop.thumb_delegate import PathRole
 from tests.desktop.helpers import add_folder_and_wait, drop_urls, result_scores
 
 
@@ -110,3 +111,34 @@ def test_an_unreadable_photo_is_listed_in_the_errors_panel(qtbot, make_window, l
     assert window.errors.table.rowCount() == 1
     assert window.errors.table.item(0, 0).text() == str(bad)
     assert window.errors.table.item(0, 1).text()
+
+
+def test_a_rename_on_disk_updates_the_grid_by_id_without_reloading_it(
+    qtbot, make_window, library_folder: Path
+) -> None:
+    window = make_window()
+    add_folder_and_wait(qtbot, window, library_folder, 13)
+    reloads: list[int] = []
+    window.session.photos_ready.connect(lambda photos: reloads.append(len(photos)))
+    old, new = library_folder / "img_04.jpg", library_folder / "img_04 renamed.jpg"
+    old.rename(new)  # same capture date: the grid's order does not change
+    qtbot.waitUntil(lambda: window.grid_model.row_of(str(new)) is not None, timeout=20_000)
+    assert window.grid_model.row_of(str(old)) is None
+    window.grid.select_path(str(new))  # the path-to-row map is right: selecting the new path finds it
+    assert window.grid.currentIndex().data(PathRole) == str(new)
+    assert window.grid_model.rowCount() == 13
+    assert reloads == []  # the change record was applied row by row, nothing re-read whole
+
+
+def test_indexing_the_watcher_starts_shows_progress_in_the_status_bar(
+    qtbot, make_window, library_folder: Path
+) -> None:
+    from tests.imagegen import write_photo
+
+    window = make_window()
+    add_folder_and_wait(qtbot, window, library_folder, 13)
+    with qtbot.waitSignal(window.session.indexing_finished, timeout=30_000):
+        with qtbot.waitSignal(window.session.progress, timeout=20_000):
+            write_photo(library_folder / "arrived.jpg", seed=321)  # no click: the watcher finds it
+        assert window.session.indexing and window.status.pause_button.isVisibleTo(window)
+    qtbot.waitUntil(lambda: window.grid_model.rowCount() == 14, timeout=10_000)
