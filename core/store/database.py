@@ -2,11 +2,18 @@
 
 All writes go through `Store.write()`, which serialises them on one lock and one transaction each, so
 the rest of the core never sees a half-applied change. Readers may run on any thread concurrently (WAL).
+
+Transactions are SQLAlchemy's, not pysqlite's: pysqlite's own BEGIN is switched off (it skips DDL, so
+creating the schema ran outside any transaction and two processes opening a new library collided) and
+every transaction starts in `_begin`. A write begins IMMEDIATE: it takes SQLite's write lock up front,
+waiting (busy timeout) for another writer, instead of failing when a read lock would need upgrading
+half-way. Reads begin DEFERRED: one consistent snapshot, never blocking or blocked by the writer (WAL).
 """
 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,8 +28,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from core.errors import StorageError
-from core.store.schema import folders, meta, migrate, models, photos, vectors
+from core.store.migrations import STEPS, Step, check_version, stored_version, upgrade
+from core.store.schema import folders, meta, models, photos, vectors
 
+BUSY_TIMEOUT_S = 30  # how long a write waits for another process's write to finish
+_BEGIN = "lookalike_begin"  # execution option: how `_begin` starts a connection's transaction
 VECTOR_DTYPE = np.dtype("<f2")  # float16 halves the database; cosine error ~1e-4, far below ranking noise
 
 
@@ -84,31 +94,48 @@ def _has_vector(model: str):  # type: ignore[no-untyped-def]
 class Store:
     """One library database. Thread-safe; open one per process."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, steps: Sequence[Step] = STEPS) -> None:
+        """Open the library at `db_path`, creating or upgrading its schema (`steps`: tests pass their own)."""
         self.path = db_path
         self.engine: Engine = create_engine(
-            f"sqlite:///{db_path}", connect_args={"check_same_thread": False, "timeout": 30}
+            f"sqlite:///{db_path}", connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
         )
         event.listen(self.engine, "connect", _configure_connection)
+        event.listen(self.engine, "begin", _begin)
         self._write_lock = threading.RLock()
-        with self.write() as conn:
-            migrate(conn)
+        self._open_schema(steps)
+
+    def _open_schema(self, steps: Sequence[Step]) -> None:
+        # Most opens find the schema current: one read, so they never wait for the write lock (another
+        # process may hold it for a while) and a library on a read-only disk still opens for searching.
+        with self._storage_errors(), self.read() as conn:
+            outdated = check_version(stored_version(conn), steps)
+        if outdated:
+            with self.write() as conn:
+                upgrade(conn, steps)  # reads the version again: another process may have got there first
 
     def close(self) -> None:
         self.engine.dispose()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One serialised write transaction. Disk-full / read-only errors become StorageError."""
-        with self._write_lock:
-            try:
-                with self.engine.begin() as conn:
-                    yield conn
-            except OperationalError as exc:
-                raise StorageError(_storage_message(exc, self.path)) from exc
+        """One serialised write transaction, begun IMMEDIATE. Disk-full / read-only errors become
+        StorageError. Do not nest: the inner one would wait for the outer one's lock."""
+        with self._write_lock, self._storage_errors(), self.engine.connect() as conn:
+            conn.execution_options(**{_BEGIN: "IMMEDIATE"})
+            with conn.begin():
+                yield conn
 
     def read(self) -> Connection:
+        """A connection for reading; its first statement begins a DEFERRED transaction (a snapshot)."""
         return self.engine.connect()
+
+    @contextmanager
+    def _storage_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            raise StorageError(_storage_message(exc, self.path)) from exc
 
     # -- folders --------------------------------------------------------------------------------
     def folders(self) -> list[Folder]:
@@ -325,13 +352,34 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 
 
 def _configure_connection(dbapi_conn: object, _record: object) -> None:
+    # SQLAlchemy's recipe for real transactions with pysqlite: its implicit BEGIN off, `_begin` on.
+    dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
     cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
     # WAL: readers never block the writer. synchronous=NORMAL is crash-safe in WAL mode (a killed
     # process loses nothing committed; only power loss can drop the last commits, never corrupt).
-    cur.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cur)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _switch_to_wal(cur: sqlite3.Cursor) -> None:
+    # WAL is stored in the file: the first connection to a new library switches it, later ones find it
+    # done. The switch needs an exclusive lock SQLite does not wait for (it skips the busy handler there),
+    # so processes opening one new library at the same moment retry until the first switch is through.
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def _begin(conn: Connection) -> None:
+    conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(_BEGIN, 'DEFERRED')}")
 
 
 def _storage_message(exc: OperationalError, path: Path) -> str:
