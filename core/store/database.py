@@ -12,6 +12,7 @@ half-way. Reads begin DEFERRED: one consistent snapshot, never blocking or block
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import threading
@@ -20,16 +21,23 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, Integer, and_, bindparam, create_engine, event, exists, func, select, text
+from sqlalchemy import Engine, Integer, and_, create_engine, event, exists, func, or_, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from core.errors import StorageError
 from core.store.migrations import STEPS, Step, check_version, stored_version, upgrade
+from core.store.scan_plan import AppliedPlan, ScanPlan, apply_plan
 from core.store.schema import folders, meta, models, photos, vectors
+
+# Re-exported (`x as x`): the indexing pipeline and benchmarks write through these.
+from core.store.writes import bump_all_generations
+from core.store.writes import bump_generation as bump_generation
+from core.store.writes import chunks as _chunks
+from core.store.writes import insert_vectors as insert_vectors
+from core.store.writes import update_photos as update_photos
 
 BUSY_TIMEOUT_S = 30  # how long a write waits for another process's write to finish
 _BEGIN = "lookalike_begin"  # execution option: how `_begin` starts a connection's transaction
@@ -176,6 +184,28 @@ class Store:
             row = conn.execute(select(photos).where(photos.c.path == path)).first()
         return _photo(row) if row else None
 
+    def photos_at(self, path: str) -> list[Photo]:
+        """The photo stored at `path`, and every photo below it when it is (or was) a folder."""
+        col = photos.c.path
+        # A range on the unique path index: every path starting with "path/" sorts in [path/, path0).
+        below = and_(col >= path + os.sep, col < path + chr(ord(os.sep) + 1))
+        with self.read() as conn:
+            return [_photo(r) for r in conn.execute(select(photos).where(or_(col == path, below)))]
+
+    def photos_with_sizes(self, sizes: Iterable[int]) -> list[Photo]:
+        """Photos of these file sizes whose content hash is known: the candidates for a moved file."""
+        out: list[Photo] = []
+        with self.read() as conn:
+            for chunk in _chunks(sorted(set(sizes))):
+                q = select(photos).where(photos.c.size.in_(chunk), photos.c.hash.is_not(None))
+                out.extend(_photo(r) for r in conn.execute(q))
+        return out
+
+    def apply_plan(self, plan: ScanPlan) -> AppliedPlan:
+        """Write a scan's plan in one transaction: all of it lands, or none (core.store.scan_plan)."""
+        with self.write() as conn:
+            return apply_plan(conn, plan)
+
     def photos_by_ids(self, ids: Iterable[int]) -> dict[int, Photo]:
         ids = list(ids)
         out: dict[int, Photo] = {}
@@ -321,34 +351,6 @@ class Store:
                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
                 {"k": key, "v": value},
             )
-
-
-def bump_all_generations(conn: Connection) -> None:
-    conn.execute(models.update().values(generation=models.c.generation + 1))
-
-
-def bump_generation(conn: Connection, model: str) -> None:
-    conn.execute(models.update().where(models.c.key == model).values(generation=models.c.generation + 1))
-
-
-def insert_vectors(conn: Connection, model: str, items: Sequence[tuple[str, bytes]]) -> None:
-    if items:
-        conn.execute(
-            text("INSERT OR IGNORE INTO vectors(hash, model, vector) VALUES (:h, :m, :v)"),
-            [{"h": h, "m": model, "v": v} for h, v in items],
-        )
-
-
-def update_photos(conn: Connection, rows: Sequence[dict]) -> None:
-    """Bulk update of photo rows; each dict holds `b_id` plus the columns to set (same keys in all)."""
-    if rows:
-        cols: dict[str, Any] = {k: bindparam(k) for k in rows[0] if k != "b_id"}
-        conn.execute(photos.update().where(photos.c.id == bindparam("b_id")).values(**cols), list(rows))
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _configure_connection(dbapi_conn: object, _record: object) -> None:
