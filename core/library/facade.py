@@ -352,10 +352,7 @@ class Library:
         with self._lock:
             report = scan(self.store, handle, self.exclude)
             self._cache.apply(report)
-        self._notify(LibraryChanges(
-            added=tuple(report.added_ids), removed=tuple(report.removed_ids), updated=tuple(report.updated_ids),
-            folders=bool(report.offline or report.back_online or report.added or report.removed),
-        ))
+        self._notify(report.changes)
         return report
 
     def index(
@@ -418,10 +415,7 @@ class Library:
         return report
 
     def _notify_scan(self, report: ScanReport) -> None:
-        self._notify(LibraryChanges(
-            added=tuple(report.added_ids), removed=tuple(report.removed_ids), updated=tuple(report.updated_ids),
-            folders=bool(report.offline or report.back_online or report.added or report.removed),
-        ))
+        self._notify(report.changes)
 
     def _on_committed(self, hashes: list[str]) -> None:
         ids = self.store.ids_with_hashes(hashes)

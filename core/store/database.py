@@ -2,27 +2,45 @@
 
 All writes go through `Store.write()`, which serialises them on one lock and one transaction each, so
 the rest of the core never sees a half-applied change. Readers may run on any thread concurrently (WAL).
+
+Transactions are SQLAlchemy's, not pysqlite's: pysqlite's own BEGIN is switched off (it skips DDL, so
+creating the schema ran outside any transaction and two processes opening a new library collided) and
+every transaction starts in `_begin`. A write begins IMMEDIATE: it takes SQLite's write lock up front,
+waiting (busy timeout) for another writer, instead of failing when a read lock would need upgrading
+half-way. Reads begin DEFERRED: one consistent snapshot, never blocking or blocked by the writer (WAL).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, Integer, and_, bindparam, create_engine, event, exists, func, select, text
+from sqlalchemy import Engine, Integer, and_, create_engine, event, exists, func, or_, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from core.errors import StorageError
-from core.store.schema import folders, meta, migrate, models, photos, vectors
+from core.store.migrations import STEPS, Step, check_version, stored_version, upgrade
+from core.store.scan_plan import AppliedPlan, ScanPlan, apply_plan
+from core.store.schema import folders, meta, models, photos, vectors
 
+# Re-exported (`x as x`): the indexing pipeline and benchmarks write through these.
+from core.store.writes import bump_all_generations
+from core.store.writes import bump_generation as bump_generation
+from core.store.writes import chunks as _chunks
+from core.store.writes import insert_vectors as insert_vectors
+from core.store.writes import update_photos as update_photos
+
+BUSY_TIMEOUT_S = 30  # how long a write waits for another process's write to finish
+_BEGIN = "lookalike_begin"  # execution option: how `_begin` starts a connection's transaction
 VECTOR_DTYPE = np.dtype("<f2")  # float16 halves the database; cosine error ~1e-4, far below ranking noise
 
 
@@ -84,31 +102,48 @@ def _has_vector(model: str):  # type: ignore[no-untyped-def]
 class Store:
     """One library database. Thread-safe; open one per process."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, steps: Sequence[Step] = STEPS) -> None:
+        """Open the library at `db_path`, creating or upgrading its schema (`steps`: tests pass their own)."""
         self.path = db_path
         self.engine: Engine = create_engine(
-            f"sqlite:///{db_path}", connect_args={"check_same_thread": False, "timeout": 30}
+            f"sqlite:///{db_path}", connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
         )
         event.listen(self.engine, "connect", _configure_connection)
+        event.listen(self.engine, "begin", _begin)
         self._write_lock = threading.RLock()
-        with self.write() as conn:
-            migrate(conn)
+        self._open_schema(steps)
+
+    def _open_schema(self, steps: Sequence[Step]) -> None:
+        # Most opens find the schema current: one read, so they never wait for the write lock (another
+        # process may hold it for a while) and a library on a read-only disk still opens for searching.
+        with self._storage_errors(), self.read() as conn:
+            outdated = check_version(stored_version(conn), steps)
+        if outdated:
+            with self.write() as conn:
+                upgrade(conn, steps)  # reads the version again: another process may have got there first
 
     def close(self) -> None:
         self.engine.dispose()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One serialised write transaction. Disk-full / read-only errors become StorageError."""
-        with self._write_lock:
-            try:
-                with self.engine.begin() as conn:
-                    yield conn
-            except OperationalError as exc:
-                raise StorageError(_storage_message(exc, self.path)) from exc
+        """One serialised write transaction, begun IMMEDIATE. Disk-full / read-only errors become
+        StorageError. Do not nest: the inner one would wait for the outer one's lock."""
+        with self._write_lock, self._storage_errors(), self.engine.connect() as conn:
+            conn.execution_options(**{_BEGIN: "IMMEDIATE"})
+            with conn.begin():
+                yield conn
 
     def read(self) -> Connection:
+        """A connection for reading; its first statement begins a DEFERRED transaction (a snapshot)."""
         return self.engine.connect()
+
+    @contextmanager
+    def _storage_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            raise StorageError(_storage_message(exc, self.path)) from exc
 
     # -- folders --------------------------------------------------------------------------------
     def folders(self) -> list[Folder]:
@@ -148,6 +183,28 @@ class Store:
         with self.read() as conn:
             row = conn.execute(select(photos).where(photos.c.path == path)).first()
         return _photo(row) if row else None
+
+    def photos_at(self, path: str) -> list[Photo]:
+        """The photo stored at `path`, and every photo below it when it is (or was) a folder."""
+        col = photos.c.path
+        # A range on the unique path index: every path starting with "path/" sorts in [path/, path0).
+        below = and_(col >= path + os.sep, col < path + chr(ord(os.sep) + 1))
+        with self.read() as conn:
+            return [_photo(r) for r in conn.execute(select(photos).where(or_(col == path, below)))]
+
+    def photos_with_sizes(self, sizes: Iterable[int]) -> list[Photo]:
+        """Photos of these file sizes whose content hash is known: the candidates for a moved file."""
+        out: list[Photo] = []
+        with self.read() as conn:
+            for chunk in _chunks(sorted(set(sizes))):
+                q = select(photos).where(photos.c.size.in_(chunk), photos.c.hash.is_not(None))
+                out.extend(_photo(r) for r in conn.execute(q))
+        return out
+
+    def apply_plan(self, plan: ScanPlan) -> AppliedPlan:
+        """Write a scan's plan in one transaction: all of it lands, or none (core.store.scan_plan)."""
+        with self.write() as conn:
+            return apply_plan(conn, plan)
 
     def photos_by_ids(self, ids: Iterable[int]) -> dict[int, Photo]:
         ids = list(ids)
@@ -296,42 +353,35 @@ class Store:
             )
 
 
-def bump_all_generations(conn: Connection) -> None:
-    conn.execute(models.update().values(generation=models.c.generation + 1))
-
-
-def bump_generation(conn: Connection, model: str) -> None:
-    conn.execute(models.update().where(models.c.key == model).values(generation=models.c.generation + 1))
-
-
-def insert_vectors(conn: Connection, model: str, items: Sequence[tuple[str, bytes]]) -> None:
-    if items:
-        conn.execute(
-            text("INSERT OR IGNORE INTO vectors(hash, model, vector) VALUES (:h, :m, :v)"),
-            [{"h": h, "m": model, "v": v} for h, v in items],
-        )
-
-
-def update_photos(conn: Connection, rows: Sequence[dict]) -> None:
-    """Bulk update of photo rows; each dict holds `b_id` plus the columns to set (same keys in all)."""
-    if rows:
-        cols: dict[str, Any] = {k: bindparam(k) for k in rows[0] if k != "b_id"}
-        conn.execute(photos.update().where(photos.c.id == bindparam("b_id")).values(**cols), list(rows))
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def _configure_connection(dbapi_conn: object, _record: object) -> None:
+    # SQLAlchemy's recipe for real transactions with pysqlite: its implicit BEGIN off, `_begin` on.
+    dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
     cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
     # WAL: readers never block the writer. synchronous=NORMAL is crash-safe in WAL mode (a killed
     # process loses nothing committed; only power loss can drop the last commits, never corrupt).
-    cur.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cur)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _switch_to_wal(cur: sqlite3.Cursor) -> None:
+    # WAL is stored in the file: the first connection to a new library switches it, later ones find it
+    # done. The switch needs an exclusive lock SQLite does not wait for (it skips the busy handler there),
+    # so processes opening one new library at the same moment retry until the first switch is through.
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def _begin(conn: Connection) -> None:
+    conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(_BEGIN, 'DEFERRED')}")
 
 
 def _storage_message(exc: OperationalError, path: Path) -> str:

@@ -1,13 +1,12 @@
-"""The SQLite schema, and the migrations that bring an older library up to it.
+"""The SQLite schema: the newest table definitions (a fresh library is created from these).
 
 SQLite is the source of truth, vectors included: the FAISS index is rebuilt from here whenever it is
 missing or stale. Vectors are keyed by (content hash, model), so a renamed or moved photo keeps its
-vector without re-embedding, and identical copies share one.
+vector without re-embedding, and identical copies share one. A change here needs a step in
+`core.store.migrations`, which upgrades libraries made by older versions.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from sqlalchemy import (
     Column,
@@ -19,11 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    text,
 )
-from sqlalchemy.engine import Connection
-
-SCHEMA_VERSION = 1
 
 metadata = MetaData()
 
@@ -80,32 +75,3 @@ vectors = Table(
     Column("model", String, ForeignKey("models.key", ondelete="CASCADE"), primary_key=True),
     Column("vector", LargeBinary, nullable=False),  # float16, L2-normalised, little-endian
 )
-
-# version -> step that upgrades a library from that version to the next. Add one per schema change.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
-
-
-def current_version(conn: Connection) -> int:
-    row = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).first()
-    return int(row[0]) if row else 0
-
-
-def migrate(conn: Connection) -> None:
-    """Create a fresh schema, or step an older one up to SCHEMA_VERSION, inside the caller's transaction."""
-    has_meta = conn.execute(text("SELECT name FROM sqlite_master WHERE name = 'meta'")).first()
-    if not has_meta:
-        metadata.create_all(conn)
-        conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-        return
-    version = current_version(conn)
-    if version > SCHEMA_VERSION:
-        from core.errors import LibraryError
-
-        raise LibraryError(
-            f"this library was written by a newer Lookalike (schema {version}, this one knows up to "
-            f"{SCHEMA_VERSION}); update Lookalike to open it"
-        )
-    while version < SCHEMA_VERSION:
-        MIGRATIONS[version](conn)
-        version += 1
-        conn.execute(meta.update().where(meta.c.key == "schema_version").values(value=str(version)))

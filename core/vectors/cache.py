@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import StorageError
-from core.indexing.scanner import ScanReport
 from core.store.database import Store
+from core.store.scan_plan import AppliedPlan
 from core.vectors.index import IndexFileError, VectorIndex
 
 
@@ -61,9 +61,12 @@ class IndexCache:
         if self.loaded is not None and ids:
             self.loaded.remove(np.asarray(ids, dtype=np.int64))
 
-    def apply(self, report: ScanReport) -> None:
-        self.remove(report.index_remove)
-        self.add(report.index_add)
+    def apply(self, applied: AppliedPlan) -> None:
+        """Follow a scan the store applied: gone, offline and edited photos leave (an edited one returns
+        once embedded again), new and back-online ones join if their content has a vector. A moved
+        photo is in neither list: same id, same vector, so its entry stays as it is."""
+        self.remove(applied.index_remove)
+        self.add(applied.index_add)
 
     def save(self) -> None:
         """Persist the index atomically, stamped with the SQLite generation it matches."""
