@@ -36,6 +36,7 @@ class LibrarySession(QObject):
     changed = Signal(object)  # LibraryChanges, on the GUI thread
     status_ready = Signal(object)  # LibraryStatus
     photos_ready = Signal(list)  # list[Photo], browse order
+    rows_failed = Signal()  # the views then re-read everything once
     rows_ready = Signal(object, object)  # LibraryChanges, {photo id: Photo} of the listed photos it names
     progress = Signal(object)  # Progress
     indexing_started = Signal()
@@ -120,7 +121,11 @@ class LibrarySession(QObject):
         if (lib := self.library) is not None:
             ids = {*changes.added, *changes.moved, *changes.updated}
             self.tasks.read(lambda: lib.photos_by_ids(ids), lambda rows: self.rows_ready.emit(changes, rows),
-                            self._report)
+                            self._rows_failed)
+
+    def _rows_failed(self, exc: BaseException) -> None:
+        self._report(exc)
+        self.rows_failed.emit()
 
     def search_image(self, source: str | bytes | int, k: int = 50) -> None:
         if (lib := self.library) is None:

@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self._initial_image: str | None = None
         self.compare_window: Any = None  # desktop.compare_window.CompareWindow, made on first use
         self._changes = LibraryChanges()  # records not yet applied to the views
+        self._fetching = False  # a read of rows is in flight
         self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
         self._refresh.timeout.connect(self._apply_changes)
         self._build()
@@ -153,6 +154,7 @@ class MainWindow(QMainWindow):
         s.open_failed.connect(lambda exc: self._show_error(f"Could not open the library: {exc}"))
         s.changed.connect(self._on_changes)
         s.rows_ready.connect(self._on_rows)
+        s.rows_failed.connect(self._on_rows_failed)
         s.status_ready.connect(self._on_status)
         s.photos_ready.connect(self._on_photos)
         s.progress.connect(self.status.set_progress)
@@ -210,16 +212,27 @@ class MainWindow(QMainWindow):
     def _apply_changes(self) -> None:
         """Fetch the rows the merged record names (off the GUI thread); the views then insert, remove
         and update those rows by id. Nothing else is re-read, however large the library."""
+        if self._fetching:
+            return  # one read at a time: an older snapshot landing after a newer record would show stale rows
         changes, self._changes = self._changes, LibraryChanges()
-        self.session.fetch_rows(changes)
+        if changes:
+            self._fetching = True
+            self.session.fetch_rows(changes)
 
     def _on_rows(self, changes: LibraryChanges, rows: dict) -> None:
+        self._fetching = False
+        if self._changes:
+            self._refresh.start()  # records that came in meanwhile
         self.grid_model.apply_changes(changes, rows)
         self.results.apply_changes(changes, rows)
         if self.compare_window is not None:
             self.compare_window.apply_changes(changes, rows)
         self._show_count(self.grid_model.rowCount())
         self.session.refresh_status()  # counts and folder rows: one cheap query
+
+    def _on_rows_failed(self) -> None:
+        self._fetching = False
+        self.refresh()  # the record could not be followed: re-read once rather than show stale rows
 
     def refresh(self) -> None:
         self.session.refresh_status()
