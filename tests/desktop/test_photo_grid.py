@@ -335,6 +335,6 @@ def test_at_the_top_of_the_grid_new_photos_show(views: Views) -> None:
     model = PhotoGridModel()
     model.set_photos([photo(i, f"/photos/{i:05d}.jpg", taken_at=1000.0 - i) for i in range(500)])
     grid = views.grid(model)
-    newest = photo(9999, "/photos/newest.jpg", taken_at=5000.0)
-    model.apply_changes(LibraryChanges(added=(newest.id,)), {newest.id: newest})
-    assert top_left(grid)[0] == newest.path
+    added = [photo(10_000 + i, f"/photos/new{i:05d}.jpg", taken_at=2000.0 + i) for i in range(50)]
+    model.apply_changes(LibraryChanges(added=tuple(p.id for p in added)), {p.id: p for p in added})
+    assert top_left(grid)[0] == added[-1].path  # the newest, more than a line above the old first
