@@ -8,8 +8,8 @@ import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from desktop.browse_order import is_listed
 from desktop.photo_actions import describe
-from desktop.photo_grid import is_listed
 from desktop.qt import (
     QAbstractListModel,
     QHBoxLayout,

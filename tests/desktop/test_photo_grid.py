@@ -20,7 +20,8 @@ from core.store.changes import LibraryChanges
 from core.store.database import Photo, Store
 from core.store.schema import photos as photos_table
 from desktop import photo_grid
-from desktop.photo_grid import PhotoGrid, PhotoGridModel, browse_key
+from desktop.browse_order import browse_key
+from desktop.photo_grid import PhotoGrid, PhotoGridModel
 from desktop.qt import QModelIndex, QWidget
 from desktop.results_pane import ResultsPane
 from desktop.tasks import TaskManager
@@ -303,6 +304,20 @@ def test_the_selection_and_the_view_survive_insertions_above_them(
     row = model.row_of(anchor)
     assert row is not None
     assert grid.visualRect(model.index(row)).top() == y  # what the user looked at did not move down
+
+
+def test_the_current_photo_stays_current_when_renamed_in_a_large_record(
+    views: Views, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(photo_grid, "BULK_SIGNALS", 0)  # a reset, which forgets the view's selection
+    model = PhotoGridModel()
+    model.set_photos([photo(i, f"/photos/{i:05d}.jpg") for i in range(100)])
+    grid = views.grid(model)
+    grid.select_path("/photos/00050.jpg")
+    renamed = photo(50, "/photos/zz.jpg")
+    model.apply_changes(LibraryChanges(moved=(50,)), {50: renamed})
+    assert grid.currentIndex().data(photo_grid.PathRole) == "/photos/zz.jpg"
+    assert grid.currentIndex().row() == 99
 
 
 def test_the_results_pane_drops_a_removed_result_and_follows_a_moved_one(views: Views) -> None:
