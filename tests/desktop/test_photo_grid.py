@@ -332,6 +332,21 @@ def test_the_results_pane_drops_a_removed_result_and_follows_a_moved_one(views: 
     assert pane.detail.text().startswith("3 look-alikes")
 
 
+def test_a_moved_results_thumbnail_is_fetched_at_its_new_path(qtbot: Any, views: Views, tmp_path: Path) -> None:
+    from tests.imagegen import write_photo
+
+    files = [tmp_path / f"{i}.jpg" for i in range(3)]
+    for i, file in enumerate(files):
+        write_photo(file, seed=i, size=(64, 48))
+    pane = views.results()
+    results = [SearchResult(i, str(f), 0.9 - i / 10, 64, 48, None) for i, f in enumerate(files)]
+    with qtbot.waitSignal(pane.all_thumbnails_shown, timeout=10_000):
+        pane.show_results("Look-alikes", results)
+    files[1].rename(tmp_path / "renamed.jpg")  # the test's own file, standing for the user's rename
+    pane.apply_changes(LibraryChanges(moved=(1,)), {1: photo(1, str(tmp_path / "renamed.jpg"))})
+    qtbot.waitUntil(pane.thumbnails_shown, timeout=10_000)
+
+
 def test_five_thousand_additions_to_a_hundred_thousand_rows_apply_quickly(qapp: object) -> None:
     rng = random.Random(3)
     model = PhotoGridModel()
