@@ -9,10 +9,10 @@ from __future__ import annotations
 import operator
 import os
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
 from itertools import islice
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias
 
+from desktop.browse_order import BrowseKey, browse_key, cut, is_listed, runs, splice
 from desktop.photo_actions import describe
 from desktop.qt import QAbstractListModel, QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
 from desktop.thumb_delegate import ItemRole, PathRole
@@ -23,29 +23,14 @@ if TYPE_CHECKING:
     from core.store.database import Photo
 
 AnyIndex: TypeAlias = "QModelIndex | QPersistentModelIndex"
-BrowseKey: TypeAlias = "tuple[bool, float, str]"
-T = TypeVar("T")
 
 # Above this many row signals one change record becomes one model reset over a rebuilt list (the
-# view keeps its place by path). Each signal also shifts the lists by O(n): measured at 100,000 rows
+# view keeps its place by id). Each signal also shifts the lists by O(n): measured at 100,000 rows
 # on a busy 2-core machine, a move ~160 us (pop and insert in both lists), a removed run or inserted
 # group ~80 us, plus ~20 us of Qt signals each; the rebuild is slice copies, a few ms, and a reset
 # ~5 ms. 300 signals keep the fine path under ~50 ms. The view's relayout afterwards costs the same
 # either way, and more than both (0.3-0.8 s for 100,000 cells in IconMode there).
 BULK_SIGNALS = 300
-
-
-def browse_key(photo: Photo) -> BrowseKey:
-    """The store's browse order (`Store.list_photos`: taken_at DESC NULLS LAST, then path ASC).
-    Python compares str by code point, which is the order SQLite's BINARY collation gives UTF-8."""
-    taken = photo.taken_at
-    return (taken is None, -taken if taken is not None else 0.0, photo.path)
-
-
-def is_listed(photo: Photo) -> bool:
-    """Whether the grid shows `photo`: as `Store.list_photos`, every photo that is not offline
-    (a failed photo stays, so its error can be seen)."""
-    return photo.status != "offline"
 
 
 class PhotoGridModel(QAbstractListModel):
@@ -55,7 +40,7 @@ class PhotoGridModel(QAbstractListModel):
     the sorted keys (17 steps for 100,000 rows). A path->row map would need O(n) rewrites on every
     insertion or removal above it; these maps change only for the photos a record names. The keys
     are kept beside the photos (about 9 MB for 100,000) because bisecting with a key function built
-    a tuple per step: 5,000 insertions took 0.5 s, most of it there."""
+    a tuple per step: 5,000 insertions spent most of their 0.26 s there."""
 
     # Around every set_photos and apply_changes, whatever signals Qt gets in between, so a view can
     # keep its place once per change record rather than once per row signal.
@@ -90,6 +75,10 @@ class PhotoGridModel(QAbstractListModel):
     def row_of(self, path: str) -> int | None:
         photo_id = self._id_of_path.get(path)
         return None if photo_id is None else self._locate(self._by_id[photo_id])
+
+    def row_of_id(self, photo_id: int) -> int | None:
+        photo = self._by_id.get(photo_id)
+        return None if photo is None else self._locate(photo)
 
     def photo_at(self, row: int) -> Photo:
         return self._photos[row]
@@ -159,7 +148,7 @@ class PhotoGridModel(QAbstractListModel):
                 (in_place if browse_key(old) == browse_key(photo) else moving).append(photo)
         new.sort(key=browse_key)
         gone = sorted(self._locate(self._by_id[i]) for i in leaving)
-        signals = len(_runs(gone)) + len(moving) + len(set(self._insertion_points(new)))
+        signals = len(runs(gone)) + len(moving) + len(set(self._insertion_points(new)))
         if signals > BULK_SIGNALS:
             self._rebuild(gone, in_place + moving, new)
             return
@@ -174,7 +163,7 @@ class PhotoGridModel(QAbstractListModel):
         return [bisect_right(self._keys, browse_key(p)) for p in photos]
 
     def _remove_rows(self, rows: list[int]) -> None:
-        for first, last in reversed(_runs(rows)):  # bottom up, so the rows above keep their numbers
+        for first, last in reversed(runs(rows)):  # bottom up, so the rows above keep their numbers
             self.beginRemoveRows(QModelIndex(), first, last)
             for photo in self._photos[first : last + 1]:
                 self._forget(photo)
@@ -236,12 +225,12 @@ class PhotoGridModel(QAbstractListModel):
         """The bulk path: one reset over a list rebuilt in O(n), not one signal per row. `gone`: the
         (ascending) rows that leave; `changed` photos are taken out and put back at their place."""
         old = [self._photos[row] for row in gone] + [self._by_id[p.id] for p in changed]
-        cut = sorted(gone + [self._locate(p) for p in old[len(gone):]])
-        kept_photos, kept_keys = _cut(self._photos, cut), _cut(self._keys, cut)
+        out = sorted(gone + [self._locate(p) for p in old[len(gone):]])
+        kept_photos, kept_keys = cut(self._photos, out), cut(self._keys, out)
         extra = sorted(new + changed, key=browse_key)
         extra_keys = [browse_key(p) for p in extra]
         points = [bisect_right(kept_keys, key) for key in extra_keys]
-        photos, keys = _splice(kept_photos, points, extra), _splice(kept_keys, points, extra_keys)
+        photos, keys = splice(kept_photos, points, extra), splice(kept_keys, points, extra_keys)
         self.beginResetModel()
         for photo in old:
             self._forget(photo)
@@ -251,51 +240,19 @@ class PhotoGridModel(QAbstractListModel):
         self.endResetModel()
 
 
-def _cut(items: list[T], rows: list[int]) -> list[T]:
-    """`items` without the (ascending) `rows`, copied slice by slice: at C speed, where a loop over
-    100,000 rows in Python is not."""
-    out: list[T] = []
-    start = 0
-    for row in rows:
-        out += items[start:row]
-        start = row + 1
-    return out + items[start:]
-
-
-def _splice(items: list[T], points: list[int], extra: list[T]) -> list[T]:
-    """`items` with each `extra[i]` inserted before `items[points[i]]` (`points` ascending)."""
-    out: list[T] = []
-    start = 0
-    for point, item in zip(points, extra, strict=True):
-        out += items[start:point]
-        out.append(item)
-        start = point
-    return out + items[start:]
-
-
-def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
-    """Sorted row numbers as (first, last) runs of neighbours."""
-    runs: list[tuple[int, int]] = []
-    for row in rows:
-        if runs and runs[-1][1] == row - 1:
-            runs[-1] = (runs[-1][0], row)
-        else:
-            runs.append((row, row))
-    return runs
-
-
 class PhotoGrid(ThumbView):
     """The virtualised thumbnail grid of the whole library.
 
-    While the library changes, the current photo stays current (across a reset too, by path) and,
-    once scrolled down, the photo at the top of the view stays where it is: rows inserted above it
-    would otherwise push what the user is looking at down. At the very top, new photos show."""
+    While the library changes, the current photo stays current, even through a reset or a rename (it
+    is found again by id), and once scrolled down, the photo at the top of the view stays where it is:
+    rows inserted above it would otherwise push what the user looks at down. At the very top, new
+    photos show."""
 
     def __init__(self, model: PhotoGridModel, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.setModel(model)
         self.setAccessibleName("Library")
-        self._place: tuple[str | None, str | None, int] = (None, None, 0)
+        self._place: tuple[int | None, int | None, int] = (None, None, 0)  # current id, top id, top y
         model.applying.connect(self._remember_place)
         model.applied.connect(self._restore_place)
 
@@ -307,17 +264,17 @@ class PhotoGrid(ThumbView):
     def _remember_place(self) -> None:
         top = self.indexAt(QPoint(8, 8)) if self.verticalScrollBar().value() > 0 else QModelIndex()
         current = self.currentIndex()
-        self._place = (current.data(PathRole) if current.isValid() else None,
-                       top.data(PathRole) if top.isValid() else None,
+        self._place = (current.data(ItemRole).id if current.isValid() else None,
+                       top.data(ItemRole).id if top.isValid() else None,
                        self.visualRect(top).top() if top.isValid() else 0)
 
     def _restore_place(self) -> None:
         current, top, offset = self._place
         self._place = (None, None, 0)
         model: PhotoGridModel = self.model()  # type: ignore[assignment]
-        if current is not None and (row := model.row_of(current)) is not None:
+        if current is not None and (row := model.row_of_id(current)) is not None:
             self.setCurrentIndex(model.index(row))
-        if top is not None and (row := model.row_of(top)) is not None:
+        if top is not None and (row := model.row_of_id(top)) is not None:
             moved_down = self.visualRect(model.index(row)).top() - offset  # lays the view out first
             bar = self.verticalScrollBar()
             bar.setValue(bar.value() + moved_down)

@@ -8,8 +8,8 @@ import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from desktop.browse_order import is_listed
 from desktop.photo_actions import describe
-from desktop.photo_grid import is_listed
 from desktop.qt import (
     QAbstractListModel,
     QHBoxLayout,
@@ -147,6 +147,9 @@ class ResultsPane(QWidget):
         self.model.apply_changes(changes, rows)
         if len(self.model.results) != before:
             self.detail.setText(_count_line(self.model.results))
+        for r in self.model.results:  # a moved result's thumbnail is cached under its old path
+            self.cache.pixmap(r.path, self.view.thumb_delegate.size)
+        self._check_all_shown()  # the thumbnail still awaited may have been a removed result's
 
     def show_message(self, title: str, detail: str = "") -> None:
         self.title.setText(title)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import random
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.library.facade import SearchResult
 from core.store.changes import LibraryChanges
 from core.store.database import Photo, Store
 from core.store.schema import photos as photos_table
 from desktop import photo_grid
-from desktop.photo_grid import PhotoGrid, PhotoGridModel, browse_key
-from desktop.qt import QModelIndex, QWidget
-from desktop.results_pane import ResultsPane
+from desktop.browse_order import browse_key
+from desktop.photo_grid import PhotoGrid, PhotoGridModel
+from desktop.qt import QModelIndex
 from desktop.tasks import TaskManager
 from desktop.thumbnail_cache import ThumbnailCache
 
@@ -33,7 +31,7 @@ def photo(photo_id: int, path: str, taken_at: float | None = None, status: str =
     return Photo(photo_id, 1, path, 100, 0, None, 640, 480, taken_at, status, None)
 
 
-class Library:
+class RealStore:
     """A real library database, written the way the scanner writes it, reporting each write's record."""
 
     def __init__(self, folder: Path) -> None:
@@ -76,8 +74,8 @@ class Library:
 
 
 @pytest.fixture
-def library(tmp_path: Path) -> Iterator[Library]:
-    lib = Library(tmp_path)
+def library(tmp_path: Path) -> Iterator[RealStore]:
+    lib = RealStore(tmp_path)
     yield lib
     lib.store.close()
 
@@ -132,7 +130,7 @@ def assert_shows(model: PhotoGridModel, mirror: Mirror, listing: list[Photo]) ->
     assert [model.row_of(p.path) for p in listing] == list(range(len(listing)))
 
 
-def test_the_grid_sorts_exactly_as_the_store_lists(library: Library) -> None:
+def test_the_grid_sorts_exactly_as_the_store_lists(library: RealStore) -> None:
     names = ["b.jpg", "B.jpg", "a b.jpg", "a.jpg", "é.jpg", "z.jpg", "😀.jpg", "！.jpg", "10.jpg", "9.jpg"]
     dates = [None, 0.0, -86400.0, 1.5e9, 1.5e9, 1.7e9 + 0.25]
     rng = random.Random(7)
@@ -145,7 +143,7 @@ def test_the_grid_sorts_exactly_as_the_store_lists(library: Library) -> None:
     assert rows_of(model) == listing
 
 
-def test_a_rename_that_keeps_the_order_is_found_at_its_new_path(library: Library) -> None:
+def test_a_rename_that_keeps_the_order_is_found_at_its_new_path(library: RealStore) -> None:
     ids = [library.add(f"/photos/{name}.jpg").added[0] for name in "ace"]
     model = PhotoGridModel()
     model.set_photos(library.listing())
@@ -156,7 +154,7 @@ def test_a_rename_that_keeps_the_order_is_found_at_its_new_path(library: Library
     assert model.photo_at(1).path == "/photos/b.jpg"
 
 
-def test_a_reload_after_a_rename_that_keeps_the_order_is_found_at_its_new_path(library: Library) -> None:
+def test_a_reload_after_a_rename_that_keeps_the_order_is_found_at_its_new_path(library: RealStore) -> None:
     ids = [library.add(f"/photos/{name}.jpg").added[0] for name in "ace"]
     model = PhotoGridModel()
     model.set_photos(library.listing())
@@ -178,7 +176,7 @@ step = st.one_of(
 )
 
 
-def run_step(library: Library, op: tuple) -> LibraryChanges:
+def run_step(library: RealStore, op: tuple) -> LibraryChanges:
     everyone = sorted(p.id for p in library.store.photos_in_folder(library.folder.id))
     taken = {p.path for p in library.store.photos_in_folder(library.folder.id)}
     kind, *args = op
@@ -207,7 +205,7 @@ def test_any_sequence_of_changes_leaves_the_grid_equal_to_a_fresh_listing(
 ) -> None:
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
         patch.setattr(photo_grid, "BULK_SIGNALS", 1 if bulk else 1000)  # both ways of applying a record
-        library = Library(Path(folder))
+        library = RealStore(Path(folder))
         for i in range(start):
             library.add(f"/photos/start{i}.jpg", DATES[i % len(DATES)])
         model = PhotoGridModel()
@@ -246,36 +244,26 @@ def test_removing_many_scattered_rows_batches_neighbours(qapp: object) -> None:
     assert [model.row_of(p.path) for p in left] == list(range(len(left)))
 
 
-@dataclass
-class Views:
-    """Real views on a real thumbnail cache. The cache's workers stop before the views go: ThumbView
+@pytest.fixture
+def make_grid(qapp: object) -> Iterator[Callable[[PhotoGridModel], PhotoGrid]]:
+    """Real grids on a real thumbnail cache. The cache's workers stop before the grids go: ThumbView
     repaints on `cache.ready` through a lambda, which a thumbnail arriving later would call on a
     deleted view."""
+    tasks = TaskManager()
+    cache = ThumbnailCache(tasks)
+    grids: list[PhotoGrid] = []
 
-    cache: ThumbnailCache
-    kept: list[QWidget] = field(default_factory=list)
-
-    def grid(self, model: PhotoGridModel) -> PhotoGrid:
-        grid = PhotoGrid(model, self.cache, 96)
-        self.kept.append(grid)
+    def make(model: PhotoGridModel) -> PhotoGrid:
+        grid = PhotoGrid(model, cache, 96)
+        grids.append(grid)
         grid.resize(800, 600)
         grid.show()
         return grid
 
-    def results(self) -> ResultsPane:
-        pane = ResultsPane(self.cache)
-        self.kept.append(pane)
-        return pane
-
-
-@pytest.fixture
-def views(qapp: object) -> Iterator[Views]:
-    tasks = TaskManager()
-    made = Views(ThumbnailCache(tasks))
-    yield made
+    yield make
     tasks.shutdown(wait=True)
-    for widget in made.kept:
-        widget.close()
+    for grid in grids:
+        grid.close()
 
 
 def top_left(grid: PhotoGrid) -> tuple[str, int]:
@@ -286,10 +274,10 @@ def top_left(grid: PhotoGrid) -> tuple[str, int]:
 
 @pytest.mark.parametrize("newcomers", [1, 50, 3000], ids=["one", "a-line-or-more", "bulk-reset"])
 def test_the_selection_and_the_view_survive_insertions_above_them(
-    views: Views, newcomers: int) -> None:
+    make_grid: Callable[[PhotoGridModel], PhotoGrid], newcomers: int) -> None:
     model = PhotoGridModel()
     model.set_photos([photo(i, f"/photos/{i:05d}.jpg", taken_at=1000.0 - i) for i in range(5000)])
-    grid = views.grid(model)
+    grid = make_grid(model)
     grid.select_path("/photos/02500.jpg")
     grid.scrollTo(model.index(2480), PhotoGrid.ScrollHint.PositionAtTop)
     anchor, y = top_left(grid)
@@ -305,16 +293,18 @@ def test_the_selection_and_the_view_survive_insertions_above_them(
     assert grid.visualRect(model.index(row)).top() == y  # what the user looked at did not move down
 
 
-def test_the_results_pane_drops_a_removed_result_and_follows_a_moved_one(views: Views) -> None:
-    pane = views.results()
-    results = [SearchResult(i, f"/photos/{i}.jpg", 1.0 - i / 10, 640, 480, None) for i in range(1, 6)]
-    pane.show_results("Look-alikes of 0.jpg", results)
-    changes = LibraryChanges(removed=(2,), moved=(3,), updated=(5,))
-    rows = {3: photo(3, "/photos/renamed.jpg"), 5: photo(5, "/photos/5.jpg", status="offline")}
-    pane.apply_changes(changes, rows)
-    assert pane.result_paths() == ["/photos/1.jpg", "/photos/renamed.jpg", "/photos/4.jpg"]
-    assert [r.score for r in pane.model.results] == [0.9, 0.7, 0.6]
-    assert pane.detail.text().startswith("3 look-alikes")
+def test_the_current_photo_stays_current_when_renamed_in_a_large_record(
+    make_grid: Callable[[PhotoGridModel], PhotoGrid], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(photo_grid, "BULK_SIGNALS", 0)  # a reset, which forgets the view's selection
+    model = PhotoGridModel()
+    model.set_photos([photo(i, f"/photos/{i:05d}.jpg") for i in range(100)])
+    grid = make_grid(model)
+    grid.select_path("/photos/00050.jpg")
+    renamed = photo(50, "/photos/zz.jpg")
+    model.apply_changes(LibraryChanges(moved=(50,)), {50: renamed})
+    assert grid.currentIndex().data(photo_grid.PathRole) == "/photos/zz.jpg"
+    assert grid.currentIndex().row() == 99
 
 
 def test_five_thousand_additions_to_a_hundred_thousand_rows_apply_quickly(qapp: object) -> None:
@@ -331,10 +321,10 @@ def test_five_thousand_additions_to_a_hundred_thousand_rows_apply_quickly(qapp: 
     assert elapsed < 0.5, f"{elapsed:.2f} s"  # loose: about 0.1 s here; a reload of the listing is seconds
 
 
-def test_at_the_top_of_the_grid_new_photos_show(views: Views) -> None:
+def test_at_the_top_of_the_grid_new_photos_show(make_grid: Callable[[PhotoGridModel], PhotoGrid]) -> None:
     model = PhotoGridModel()
     model.set_photos([photo(i, f"/photos/{i:05d}.jpg", taken_at=1000.0 - i) for i in range(500)])
-    grid = views.grid(model)
-    newest = photo(9999, "/photos/newest.jpg", taken_at=5000.0)
-    model.apply_changes(LibraryChanges(added=(newest.id,)), {newest.id: newest})
-    assert top_left(grid)[0] == newest.path
+    grid = make_grid(model)
+    added = [photo(10_000 + i, f"/photos/new{i:05d}.jpg", taken_at=2000.0 + i) for i in range(50)]
+    model.apply_changes(LibraryChanges(added=tuple(p.id for p in added)), {p.id: p for p in added})
+    assert top_left(grid)[0] == added[-1].path  # the newest, more than a line above the old first

@@ -1,0 +1,59 @@
+"""The grid's browse order, the same as the store's listing, and the list surgery that keeps a sorted
+grid in step with a change record. Qt-free."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
+
+if TYPE_CHECKING:
+    from core.store.database import Photo
+
+BrowseKey: TypeAlias = "tuple[bool, float, str]"
+T = TypeVar("T")
+
+
+def browse_key(photo: Photo) -> BrowseKey:
+    """The store's browse order (`Store.list_photos`: taken_at DESC NULLS LAST, then path ASC).
+    Python compares str by code point, which is the order SQLite's BINARY collation gives UTF-8."""
+    taken = photo.taken_at
+    return (taken is None, -taken if taken is not None else 0.0, photo.path)
+
+
+def is_listed(photo: Photo) -> bool:
+    """Whether the grid shows `photo`: as `Store.list_photos`, every photo that is not offline
+    (a failed photo stays, so its error can be seen)."""
+    return photo.status != "offline"
+
+
+def cut(items: list[T], rows: list[int]) -> list[T]:
+    """`items` without the (ascending) `rows`, copied slice by slice: at C speed, where a loop over
+    100,000 rows in Python is not."""
+    out: list[T] = []
+    start = 0
+    for row in rows:
+        out += items[start:row]
+        start = row + 1
+    return out + items[start:]
+
+
+def splice(items: list[T], points: list[int], extra: list[T]) -> list[T]:
+    """`items` with each `extra[i]` inserted before `items[points[i]]` (`points` ascending)."""
+    out: list[T] = []
+    start = 0
+    for point, item in zip(points, extra, strict=True):
+        out += items[start:point]
+        out.append(item)
+        start = point
+    return out + items[start:]
+
+
+def runs(rows: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as (first, last) runs of neighbours."""
+    out: list[tuple[int, int]] = []
+    for row in rows:
+        if out and out[-1][1] == row - 1:
+            out[-1] = (out[-1][0], row)
+        else:
+            out.append((row, row))
+    return out
