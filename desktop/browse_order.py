@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 if TYPE_CHECKING:
-    from core.store.database import Photo
+    from core.library.records import Photo
 
 BrowseKey: TypeAlias = "tuple[bool, float, str]"
 T = TypeVar("T")

@@ -36,8 +36,6 @@ class LibrarySession(QObject):
     changed = Signal(object)  # LibraryChanges, on the GUI thread
     status_ready = Signal(object)  # LibraryStatus
     photos_ready = Signal(list)  # list[Photo], browse order
-    rows_failed = Signal()  # the views then re-read everything once
-    rows_ready = Signal(object, object)  # LibraryChanges, {photo id: Photo} of the listed photos it names
     progress = Signal(object)  # Progress
     indexing_started = Signal()
     indexing_finished = Signal(object)  # UpdateReport, or None after an error
@@ -116,16 +114,19 @@ class LibrarySession(QObject):
         if (lib := self.library) is not None:
             self.tasks.read(lib.photos, self.photos_ready.emit, self._report)
 
-    def fetch_rows(self, changes: Any) -> None:
-        """The current rows of the photos a change record names, for the views to apply it by id."""
-        if (lib := self.library) is not None:
-            ids = {*changes.added, *changes.moved, *changes.updated}
-            self.tasks.read(lambda: lib.photos_by_ids(ids), lambda rows: self.rows_ready.emit(changes, rows),
-                            self._rows_failed)
+    def fetch_rows(self, changes: Any, on_rows: Any, on_failed: Any) -> None:
+        """The current rows of the photos a change record names: `on_rows(changes, rows)`, or
+        `on_failed()` after the error is reported, on the GUI thread."""
+        if (lib := self.library) is None:
+            on_failed()
+            return
+        ids = {*changes.added, *changes.moved, *changes.updated}
 
-    def _rows_failed(self, exc: BaseException) -> None:
-        self._report(exc)
-        self.rows_failed.emit()
+        def failed(exc: BaseException) -> None:
+            self._report(exc)
+            on_failed()
+
+        self.tasks.read(lambda: lib.photos_by_ids(ids), lambda rows: on_rows(changes, rows), failed)
 
     def search_image(self, source: str | bytes | int, k: int = 50) -> None:
         if (lib := self.library) is None:
@@ -195,8 +196,7 @@ class LibrarySession(QObject):
         model by re-indexing with it (its vectors are kept per model, so switching back is free)."""
         if self.owner is None or self.library is None:
             return
-        old, new = self.library.settings.to_json(), settings.to_json()
-        changed = {k: getattr(settings, k) for k in new if new[k] != old[k]}
+        changed = self.library.settings.differences(settings)
         if changed:
             self.owner.submit(ApplySettings.of(**changed))
             if "model" in changed:

@@ -12,6 +12,7 @@ from typing import Any
 from core.errors import ModelUnavailableError
 from core.files.paths import default_data_dir
 from core.store.changes import LibraryChanges
+from desktop.change_follower import ChangeFollower
 from desktop.errors_panel import ErrorsPanel
 from desktop.folders_panel import FoldersPanel
 from desktop.image_input import dropped_folders, image_source
@@ -45,7 +46,6 @@ from desktop.thumbnail_cache import ThumbnailCache
 from desktop.window_state import WindowState, load_window_state, save_window_state
 
 DEFAULT_THUMB = 136
-REFRESH_MS = 300  # change records arrive per batch; merge them for this long, then apply them at once
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.gif *.tif *.tiff *.bmp *.heic *.heif *.avif)"
 
 
@@ -80,10 +80,7 @@ class MainWindow(QMainWindow):
         self._download: DownloadDialog | None = None
         self._initial_image: str | None = None
         self.compare_window: Any = None  # desktop.compare_window.CompareWindow, made on first use
-        self._changes = LibraryChanges()  # records not yet applied to the views
-        self._fetching = False  # a read of rows is in flight
-        self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
-        self._refresh.timeout.connect(self._apply_changes)
+        self.follower = ChangeFollower(self.session)
         self._build()
         self._connect()
         self._restore_geometry()
@@ -152,9 +149,8 @@ class MainWindow(QMainWindow):
         s = self.session
         s.opened.connect(self._on_opened)
         s.open_failed.connect(lambda exc: self._show_error(f"Could not open the library: {exc}"))
-        s.changed.connect(self._on_changes)
-        s.rows_ready.connect(self._on_rows)
-        s.rows_failed.connect(self._on_rows_failed)
+        self.follower.rows_ready.connect(self._on_rows)
+        self.follower.failed.connect(self.refresh)  # re-read once rather than show stale rows
         s.status_ready.connect(self._on_status)
         s.photos_ready.connect(self._on_photos)
         s.progress.connect(self.status.set_progress)
@@ -204,35 +200,14 @@ class MainWindow(QMainWindow):
             self.search_path(self._initial_image)
             self._initial_image = None
 
-    def _on_changes(self, changes: LibraryChanges) -> None:
-        self._changes = self._changes.merged(changes)
-        if not self._refresh.isActive():
-            self._refresh.start()
-
-    def _apply_changes(self) -> None:
-        """Fetch the rows the merged record names (off the GUI thread); the views then insert, remove
-        and update those rows by id. Nothing else is re-read, however large the library."""
-        if self._fetching:
-            return  # one read at a time: an older snapshot landing after a newer record would show stale rows
-        changes, self._changes = self._changes, LibraryChanges()
-        if changes:
-            self._fetching = True
-            self.session.fetch_rows(changes)
-
     def _on_rows(self, changes: LibraryChanges, rows: dict) -> None:
-        self._fetching = False
-        if self._changes:
-            self._refresh.start()  # records that came in meanwhile
+        """A change record with the rows it names: each view inserts, removes and updates by id."""
         self.grid_model.apply_changes(changes, rows)
         self.results.apply_changes(changes, rows)
         if self.compare_window is not None:
             self.compare_window.apply_changes(changes, rows)
         self._show_count(self.grid_model.rowCount())
         self.session.refresh_status()  # counts and folder rows: one cheap query
-
-    def _on_rows_failed(self) -> None:
-        self._fetching = False
-        self.refresh()  # the record could not be followed: re-read once rather than show stale rows
 
     def refresh(self) -> None:
         self.session.refresh_status()

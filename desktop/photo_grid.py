@@ -19,8 +19,8 @@ from desktop.thumb_delegate import ItemRole, PathRole
 from desktop.thumb_view import ThumbView
 
 if TYPE_CHECKING:
+    from core.library.records import Photo
     from core.store.changes import LibraryChanges
-    from core.store.database import Photo
 
 AnyIndex: TypeAlias = "QModelIndex | QPersistentModelIndex"
 

@@ -28,8 +28,8 @@ from desktop.thumbnail_cache import ThumbnailCache
 
 if TYPE_CHECKING:
     from core.library.facade import SearchResult
+    from core.library.records import Photo
     from core.store.changes import LibraryChanges
-    from core.store.database import Photo
 
 AnyIndex: TypeAlias = "QModelIndex | QPersistentModelIndex"
 QUERY_SIZE = 96

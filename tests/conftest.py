@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +22,24 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOOKALIKE_DATA_DIR", str(tmp_path / "default-data"))
     monkeypatch.setenv("LOOKALIKE_CACHE_DIR", str(tmp_path / "default-cache"))
     monkeypatch.delenv("LOOKALIKE_MODEL", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def restore_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Undo what the code under test does to this process's logging and hooks (the app and the CLI
+    send logging to their log file; tests must not leave that behind for the next test)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    # The previous hooks the app's hooks chain to: Python's own, which print to stderr.
+    monkeypatch.setattr(sys, "excepthook", sys.__excepthook__)
+    monkeypatch.setattr(threading, "excepthook", threading.__excepthook__)
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+    logging.captureWarnings(False)
 
 
 @pytest.fixture(scope="session")

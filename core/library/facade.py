@@ -7,26 +7,34 @@ for progress, pause and cancel. Nothing here prints or imports Qt; failures are 
 
 from __future__ import annotations
 
-import errno
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from core.embedding.model_slot import ModelSlot
 from core.embedding.registry import DEFAULT_MODEL, resolve_model
-from core.errors import LibraryBusyError, LibraryError, StorageError
+from core.errors import LibraryError, StorageError
 from core.files.paths import default_data_dir
 from core.indexing.pipeline import IndexReport, Pipeline
 from core.indexing.scanner import ScanReport, move_paths, scan, scan_paths
+from core.library.records import (
+    FolderStatus,
+    LibraryStatus,
+    ModelInfo,
+    SearchResult,
+    SettingsChange,
+    UpdateReport,
+)
 from core.library.settings import Settings
+from core.library.writer_lock import acquire_writer_lock
 from core.store.changes import LibraryChanges
-from core.store.database import Counts, Folder, Photo, Store
+from core.store.database import Folder, Photo, Store
 from core.tasks.progress import TaskHandle
 from core.vectors.cache import IndexCache, index_file
 from core.vectors.index import VectorIndex
@@ -37,83 +45,9 @@ if TYPE_CHECKING:
     from core.embedding.embedder import Embedder
 
 DB_NAME = "library.sqlite3"
-LOCK_NAME = "writer.lock"
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    photo_id: int
-    path: str
-    score: float  # cosine similarity, 1.0 = identical
-    width: int | None
-    height: int | None
-    taken_at: float | None
-
-
-@dataclass(frozen=True)
-class FolderStatus:
-    path: str
-    online: bool
-    photos: int
-    indexed: int
-    failed: int
-
-
-@dataclass(frozen=True)
-class LibraryStatus:
-    data_dir: str
-    model: str
-    folders: list[FolderStatus]
-    counts: Counts
-    failures: list[tuple[str, str]]  # (path, reason)
-    index_bytes: int
-    database_bytes: int
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    key: str  # storage key
-    source: str  # what to pass as `model` to load it (a registry key or a local folder)
-    indexed: int  # photos with a vector from this model
-    active: bool
 
 
 Subscriber = Callable[[LibraryChanges], None]
-
-
-@dataclass
-class UpdateReport:
-    scan: ScanReport = field(default_factory=ScanReport)
-    index: IndexReport = field(default_factory=IndexReport)
-
-    def summary(self) -> dict[str, int]:
-        return {
-            "scanned": self.scan.scanned,
-            "embedded": self.index.embedded,
-            "reused": self.scan.moved + self.index.reused,
-            "removed": self.scan.removed,
-            "failed": self.index.failed,
-        }
-
-
-@dataclass(frozen=True)
-class SettingsChange:
-    """Which settings a change touched, so the owner knows what to redo."""
-
-    model: bool = False
-    device: bool = False
-    precision: bool = False
-    exclude: bool = False
-
-    @classmethod
-    def between(cls, old: Settings, new: Settings) -> SettingsChange:
-        return cls(old.model != new.model, old.device != new.device, old.precision != new.precision,
-                   old.exclude != new.exclude)
-
-    @property
-    def needs_update(self) -> bool:
-        """A new model has vectors to make; new exclusions have photos to drop or bring back."""
-        return self.model or self.exclude
 
 
 @dataclass(frozen=True)
@@ -178,19 +112,7 @@ class Library:
         except OSError as exc:
             raise StorageError(f"cannot create the library folder {self.data_dir}: {exc.strerror}") from exc
         if not self.readonly:
-            self._process_lock = FileLock(str(self.data_dir / LOCK_NAME))
-            try:
-                self._process_lock.acquire(timeout=lock_timeout_s)
-            except Timeout:
-                raise LibraryBusyError(
-                    f"another Lookalike process is updating the library in {self.data_dir}; "
-                    "close it first (searching from a second process works while it runs)"
-                ) from None
-            except OSError as exc:
-                # A read-only or full data dir fails here first (creating the lock file); without this
-                # the user got a filelock traceback instead of a StorageError (tests/reliability).
-                self._process_lock = None
-                raise StorageError(_lock_message(self.data_dir, exc)) from exc
+            self._process_lock = acquire_writer_lock(self.data_dir, lock_timeout_s)
         try:
             self.store = Store(self.data_dir / DB_NAME)
         except BaseException:
@@ -555,10 +477,3 @@ class Library:
         if self.readonly:
             raise LibraryError("this library was opened read-only")
 
-
-def _lock_message(data_dir: Path, exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
-        return f"the disk holding the library ({data_dir}) is full: free some space and run again"
-    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return f"the library folder {data_dir} is read-only: Lookalike cannot save its index there"
-    return f"cannot write to the library folder {data_dir}: {exc.strerror or exc}"

@@ -87,6 +87,11 @@ class Settings:
             return replace(self, results_k=_checked("results_k", values[0]))
         return replace(self, **{key: _checked(key, values[0])})
 
+    def differences(self, other: Settings) -> dict[str, Any]:
+        """The fields `other` sets differently, with `other`'s values (what a change must apply)."""
+        return {f.name: getattr(other, f.name) for f in fields(self)
+                if getattr(self, f.name) != getattr(other, f.name)}
+
     def user_values(self) -> dict[str, Any]:
         """The settings a user sets by name, as `lookalike settings` shows them."""
         return {

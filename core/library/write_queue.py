@@ -121,17 +121,21 @@ class WriteQueue:
                 job = Job(intent, origin)
                 self._finish(job, None, Cancelled("the library is closing"))
                 return job
-            last = self._items[-1] if self._items else None
-            merged = last.intent.absorb(intent) if last is not None else None
-            if last is not None and merged is not None:
-                last.intent = merged
-                if origin not in last.origins:
-                    last.origins.append(origin)
-                return last
-            job = Job(intent, origin)
-            self._items.append(job)
+            job = self._queue_locked(intent, origin)
             self._cond.notify_all()
             return job
+
+    def _queue_locked(self, intent: Intent, origin: str) -> Job:
+        """With the lock held: merge `intent` into the last waiting job if they merge, else append it."""
+        last = self._items[-1] if self._items else None
+        merged = last.intent.absorb(intent) if last is not None else None
+        if last is None or merged is None:
+            self._items.append(Job(intent, origin))
+            return self._items[-1]
+        last.intent = merged
+        if origin not in last.origins:
+            last.origins.append(origin)
+        return last
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """`listener(JobEvent)` on the applier thread for every job; returns an unsubscribe function."""
@@ -189,7 +193,7 @@ class WriteQueue:
             with self._cond:
                 self._current = None
                 if follow is not None:  # before waiters wake, so "idle" never shows a gap
-                    self._submit_locked_follow(follow, job)
+                    self._queue_locked(follow, job.origins[0])
                 if not self._items:
                     self._paused = False  # a pause holds the work in hand; once it is done, it ends
                 self._cond.notify_all()
@@ -209,14 +213,6 @@ class WriteQueue:
 
     def _progress_of(self, job: Job) -> Callable[[Progress], None]:
         return lambda progress: self._emit(JobEvent("progress", job, progress))
-
-    def _submit_locked_follow(self, intent: Intent, after: Job) -> None:
-        last = self._items[-1] if self._items else None
-        merged = last.intent.absorb(intent) if last is not None else None
-        if last is not None and merged is not None:
-            last.intent = merged
-        else:
-            self._items.append(Job(intent, after.origins[0]))
 
     def _finish(self, job: Job, result: Any, error: BaseException | None) -> None:
         job.result, job.error = result, error

@@ -129,8 +129,7 @@ def changed_fields(current: Settings, changes: dict[str, list[str]]) -> dict[str
     updated = current
     for key, words in changes.items():
         updated = updated.with_value(key, words)
-    old, new = current.to_json(), updated.to_json()
-    return {k: getattr(updated, k) for k in new if new[k] != old[k]}
+    return current.differences(updated)
 
 
 def _words(value: str | list[str] | None) -> list[str]:

@@ -8,30 +8,12 @@ import subprocess
 import sys
 import threading
 import warnings
-from collections.abc import Iterator
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 import pytest
 
 from core.files.logs import LOG_FILE, configure_logging, log_uncaught_exceptions
-
-
-@pytest.fixture(autouse=True)
-def restore_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Undo what the code under test does to this process's logging and hooks."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    # The previous hooks the app's hooks chain to: Python's own, which print to stderr.
-    monkeypatch.setattr(sys, "excepthook", sys.__excepthook__)
-    monkeypatch.setattr(threading, "excepthook", threading.__excepthook__)
-    yield
-    for handler in root.handlers[:]:
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-    logging.captureWarnings(False)
 
 
 def _log_text(path: Path) -> str:
