@@ -228,7 +228,8 @@ class LibrarySession(QObject):
         elif event.kind == "started" and isinstance(event.job.intent, INDEXING):
             gui(self._indexing_started)
         elif event.kind == "finished":
-            job, idle = event.job, self.owner is not None and self.owner.queue.idle
+            owner = self.owner or self._opening  # jobs may finish before the GUI hears the library opened
+            job, idle = event.job, owner is not None and owner.queue.idle
             gui(lambda: self._job_finished(job, idle))
 
     def _indexing_started(self) -> None:

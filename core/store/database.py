@@ -202,7 +202,10 @@ class Store:
         return out
 
     def apply_plan(self, plan: ScanPlan) -> AppliedPlan:
-        """Write a scan's plan in one transaction: all of it lands, or none (core.store.scan_plan)."""
+        """Write a scan's plan in one transaction: all of it lands, or none (core.store.scan_plan).
+        An unchanged library's plan is empty: it takes no write lock at all."""
+        if plan.empty:
+            return AppliedPlan()
         with self.write() as conn:
             return apply_plan(conn, plan)
 

@@ -72,6 +72,11 @@ class ScanPlan:
     offline_folders: list[int] = field(default_factory=list)  # unreachable: photos kept, marked offline
     online_folders: list[int] = field(default_factory=list)  # reachable (again)
 
+    @property
+    def empty(self) -> bool:
+        return not (self.insert or self.update or self.move or self.reattach or self.delete
+                    or self.offline_folders or self.online_folders)
+
 
 @dataclass(frozen=True)
 class AppliedPlan:

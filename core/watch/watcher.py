@@ -229,6 +229,7 @@ class LibraryWatcher:
         self._dirty = True
 
     def _rescan(self, reason: str) -> None:
+        self._last_rescan = time.monotonic()  # any full scan restarts the reconciling timer
         self._submit(Update((reason,)))
 
     def _submit(self, intent: Intent) -> None:
@@ -272,7 +273,6 @@ class LibraryWatcher:
             try:
                 self._sync_folders()
                 if time.monotonic() - self._last_rescan >= self.reconcile_interval_s:
-                    self._last_rescan = time.monotonic()
                     self._rescan("timer")
                 self._save()
             except Exception as exc:  # noqa: BLE001 - keep watching whatever one check hit

@@ -342,3 +342,15 @@ def test_the_debouncer_holds_a_growing_file_until_it_stops_changing(tmp_path: Pa
     now[0] += 1.1
     assert deb.tick() == [str(target)]
     assert len(deb) == 0
+
+
+def test_starting_rescans_once_and_the_reconciling_timer_counts_from_that_scan(
+    library: Library, photo_dir: Path
+) -> None:
+    library.add_folder(photo_dir)
+    rec = Recorder()
+    with make_watcher(library, rec) as watcher:  # poll_s 0.2: a timer due from the start fires at once
+        settle(watcher)
+    assert rec.rescans("start") == 1
+    assert rec.rescans("timer") == 0  # no second full scan of the whole library right after the first
+    assert rec.errors == []
