@@ -1,4 +1,4 @@
-"""The `lookalike` command line: index, search and status over the same `Library` the app uses.
+"""The `lookalike` command line: index, search, status, settings and eval over the same core the app uses.
 
 With no subcommand (or a photo path), `lookalike` opens the desktop window; the launcher in
 `desktop/launcher.py` decides that before calling `main` here.
