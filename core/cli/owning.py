@@ -17,7 +17,8 @@ from core.errors import LibraryBusyError, LookalikeError
 from core.files.paths import default_data_dir
 from core.library.facade import Library
 from core.session.handoff import send_request
-from core.session.owner import LibraryOwner
+from core.session.handoff_client import OWNER_GONE
+from core.session.owner import RETRY, LibraryOwner
 
 
 def data_dir_of(args: argparse.Namespace) -> Path:
@@ -42,11 +43,14 @@ def own_or_hand_off(
         answer = send_request(data_dir_of(args), op, request, on_event=bar.update_from_event)
     finally:
         bar.finish()
-    if answer is not None:
-        if "error" in answer:
-            raise LookalikeError(str(answer["error"]))
+    if answer is None:
+        say("it does not take requests (it may be an older Lookalike); waiting for it to finish...")
+    elif answer.get(RETRY) or answer.get("error") == OWNER_GONE:
+        say(f"{answer['error']}; waiting to do it here...")
+    elif "error" in answer:
+        raise LookalikeError(str(answer["error"]))
+    else:
         return answer
-    say("it does not take requests (it may be an older Lookalike); waiting for it to finish...")
     return _open_owner(args, -1, **owner_options)
 
 

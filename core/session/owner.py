@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from core.errors import LookalikeError
+from core.errors import Cancelled, LookalikeError
 from core.library.facade import Library
 from core.library.intents import AddFolder, ApplySettings, Intent, RemoveFolder, Update
 from core.library.settings import Settings
@@ -21,6 +21,10 @@ from core.session.handoff import Emit, HandoffServer, Request
 from core.watch.watcher import LibraryWatcher
 
 log = logging.getLogger(__name__)
+
+# In an answer: the owner stopped before doing the request, which is safe to do again (every request is
+# idempotent), so the asker waits for the library and does it itself.
+RETRY = "retry"
 
 
 class LibraryOwner:
@@ -85,6 +89,14 @@ class LibraryOwner:
 
     # -- requests handed over by other processes (on a connection's thread) -------------------------------
     def _handle(self, request: Request, emit: Emit) -> dict[str, Any]:
+        try:
+            return self._answer(request, emit)
+        except Cancelled:
+            # This process is closing (the window was closed, Ctrl+C): the asker does the rest itself.
+            return {"error": "the Lookalike process that owns the library closed before finishing this",
+                    RETRY: True}
+
+    def _answer(self, request: Request, emit: Emit) -> dict[str, Any]:
         op, args = request.op, request.args
         if op == "show":
             if self.on_show is None:
@@ -92,7 +104,10 @@ class LibraryOwner:
             self.on_show(args["image"])
             return {"shown": args["image"]}
         if op == "index":
-            return {"report": self._follow(self.index(list(args["folders"]), "handoff"), emit).summary()}
+            report = self._follow(self.index(list(args["folders"]), "handoff"), emit)
+            if report.index.cancelled:  # stopped at a commit: what it did is kept, the rest is not done
+                raise Cancelled("closing")
+            return {"report": report.summary()}
         if op == "settings":
             changes = {k: _words(v) for k, v in args["set"].items()}
             self._follow(self.settings_job(changes, "handoff"), emit)

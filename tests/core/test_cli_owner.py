@@ -98,3 +98,34 @@ def test_where_no_owner_answers_a_write_waits_for_the_lock_and_says_so(
     assert "waiting for it to finish" in done.stderr
     assert time.monotonic() - started >= 3  # it waited for the holder, then did the work
     assert json.loads(done.stdout)["embedded"] == 12
+
+
+def test_a_handed_over_index_whose_owner_closes_midway_is_finished_by_the_command(
+    tmp_path: Path, tiny_siglip_dir: Path, photo_dir: Path
+) -> None:
+    data = ["--data-dir", str(tmp_path / "data")]
+    big = tmp_path / "big"
+    for i in range(150):
+        write_photo(big / f"big_{i:03d}.jpg", seed=2000 + i, size=(1600, 1200))
+    owner = subprocess.Popen(cli("index", "--watch", "--workers", "0", *data, "--model", str(tiny_siglip_dir),
+                                 str(photo_dir)),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        wait_for_line(owner, "watching 1 folder")
+        handed = subprocess.Popen(cli("index", *data, "--json", str(big)), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        wait_for_line(handed, "handing this to it")
+        time.sleep(1.5)  # the owner is embedding the big folder now
+        owner.send_signal(signal.SIGINT)  # the app is closed mid-job
+        assert owner.wait(timeout=60) == 0
+        out, err = handed.communicate(timeout=120)
+    finally:
+        for proc in (owner,):
+            if proc.poll() is None:
+                proc.kill()
+    assert handed.returncode == 0, err
+    assert "waiting to do it here" in err
+    assert json.loads(out)["scanned"] == 162
+    status = json.loads(run("status", *data, "--json").stdout)
+    assert status["photos"] == status["indexed"] == 162
