@@ -51,7 +51,7 @@ def give_random_vectors(lib: Library, dim: int) -> None:
                          "status": "ok", "error": None})
             vecs.append((h, encode_vector(v / np.linalg.norm(v))))
         update_photos(conn, rows)
-        insert_vectors(conn, key, vecs)
+        insert_vectors(conn, key, vecs, None)  # random vectors: made at no precision
         bump_generation(conn, key)
     ids, vectors = next(iter(lib.store.indexable(key, dim, chunk=10**9)))
     lib._index = VectorIndex.build(dim, ids, vectors)

@@ -41,6 +41,7 @@ LOOKAHEAD_BATCHES = 3
 
 class EmbedsPrepared(Protocol):
     key: str
+    precision: str  # what the model runs at: recorded with every vector it makes
     batch_size: int
     image_size: int
     lanes: int  # batches the model may run at once
@@ -235,7 +236,7 @@ class Pipeline:
             update_photos(conn, [
                 {"b_id": p.photo_id, "hash": p.hash, "status": "failed", "error": p.error} for p in bad
             ])
-            insert_vectors(conn, self.embedder.key, fresh)  # type: ignore[arg-type]
+            insert_vectors(conn, self.embedder.key, fresh, self.embedder.precision)  # type: ignore[arg-type]
             if ok:
                 bump_generation(conn, self.embedder.key)
 

@@ -17,7 +17,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from core.errors import StorageError
+from core.store import precision_checks as checks
 from core.store.migrations import STEPS, Step, check_version, stored_version, upgrade
 from core.store.scan_plan import AppliedPlan, ScanPlan, apply_plan
 from core.store.schema import folders, meta, models, photos, vectors
@@ -95,8 +96,14 @@ def _photo(row: object) -> Photo:
     )
 
 
-def _has_vector(model: str):  # type: ignore[no-untyped-def]
-    return exists().where(and_(vectors.c.hash == photos.c.hash, vectors.c.model == model))
+def _has_vector(model: str, precisions: Collection[str | None] | None = None):  # type: ignore[no-untyped-def]
+    """The photo has a vector for `model` (made at one of `precisions`, when given)."""
+    match = and_(vectors.c.hash == photos.c.hash, vectors.c.model == model)
+    if precisions is not None:
+        named = vectors.c.precision.in_([p for p in precisions if p is not None])
+        # IN never matches NULL: a vector whose precision was not recorded is asked for by None.
+        match = and_(match, or_(named, vectors.c.precision.is_(None)) if None in precisions else named)
+    return exists().where(match)
 
 
 class Store:
@@ -231,9 +238,14 @@ class Store:
         with self.read() as conn:
             return [_photo(r) for r in conn.execute(q)]
 
-    def pending_photos(self, model: str) -> list[Photo]:
-        """Readable photos that have no vector for `model` yet (never read, or new content)."""
-        q = select(photos).where(photos.c.status == "ok", ~_has_vector(model)).order_by(photos.c.id)
+    def pending_photos(self, model: str, stale: Collection[str | None] = ()) -> list[Photo]:
+        """Readable photos that have no vector for `model` yet (never read, or new content), then those
+        whose vector was made at a precision in `stale` (None: not recorded) and must be made again.
+        New photos come first: a photo missing from search matters more than a slightly worse vector."""
+        needed, first = ~_has_vector(model), []
+        if stale:  # ordered by "has a vector" (false sorts first): new photos, then the ones made again
+            needed, first = or_(needed, _has_vector(model, stale)), [_has_vector(model)]
+        q = select(photos).where(photos.c.status == "ok", needed).order_by(*first, photos.c.id)
         with self.read() as conn:
             return [_photo(r) for r in conn.execute(q)]
 
@@ -283,13 +295,30 @@ class Store:
         with self.read() as conn:
             return list(conn.scalars(select(models.c.key).order_by(models.c.key)))
 
-    def hashes_with_vectors(self, model: str, hashes: Iterable[str]) -> set[str]:
+    def hashes_with_vectors(
+        self, model: str, hashes: Iterable[str], stale: Collection[str | None] = ()
+    ) -> set[str]:
+        """Those of `hashes` that have a vector for `model` to reuse: one not made at a `stale` precision."""
         found: set[str] = set()
         with self.read() as conn:
             for chunk in _chunks(list(set(hashes)), 500):
-                q = select(vectors.c.hash).where(vectors.c.model == model, vectors.c.hash.in_(chunk))
-                found.update(conn.scalars(q))
+                q = select(vectors.c.hash, vectors.c.precision).where(
+                    vectors.c.model == model, vectors.c.hash.in_(chunk)
+                )
+                found.update(h for h, precision in conn.execute(q) if precision not in stale)
         return found
+
+    def vector_precisions(self, model: str) -> dict[str | None, int]:
+        """How many online photos have a vector for `model` made at each precision (None: not recorded)."""
+        q = (
+            select(vectors.c.precision, func.count())
+            .select_from(photos)
+            .join(vectors, and_(vectors.c.hash == photos.c.hash, vectors.c.model == model))
+            .where(photos.c.status == "ok")
+            .group_by(vectors.c.precision)
+        )
+        with self.read() as conn:
+            return {precision: n for precision, n in conn.execute(q)}
 
     def indexable(self, model: str, dim: int, chunk: int = 20_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(ids, vectors) of every online photo with a vector for `model`, in chunks: what FAISS holds."""
@@ -342,6 +371,20 @@ class Store:
             referenced = select(photos.c.hash).where(photos.c.hash.is_not(None))
             res = conn.execute(vectors.delete().where(vectors.c.hash.not_in(referenced)))
         return res.rowcount or 0
+
+    # -- precision checks (core.store.precision_checks) -----------------------------------------
+    def precision_verdict(self, fingerprint: str) -> str | None:
+        with self.read() as conn:
+            return checks.verdict(conn, fingerprint)
+
+    def save_precision_verdict(self, fingerprint: str, model: str, verdict_json: str, checked_at: float) -> None:
+        with self.write() as conn:
+            checks.save_verdict(conn, fingerprint, model, verdict_json, checked_at)
+
+    def precision_verdicts(self, model: str) -> list[str]:
+        """The JSON verdicts saved for `model`, newest first."""
+        with self.read() as conn:
+            return checks.verdicts(conn, model)
 
     def get_meta(self, key: str) -> str | None:
         with self.read() as conn:

@@ -28,9 +28,39 @@ from core.store.schema import meta, metadata
 
 Step = Callable[[Connection], None]
 
+# Schema 1's tables exactly as shipped (frozen, like tests/schema_v1.sql): a creation cut short before its
+# stamp is finished with these, not the newest tables, so the steps after it find what they expect.
+_SCHEMA_1 = (
+    'CREATE TABLE IF NOT EXISTS meta ("key" VARCHAR NOT NULL, value VARCHAR NOT NULL, PRIMARY KEY ("key"))',
+    "CREATE TABLE IF NOT EXISTS folders (id INTEGER NOT NULL, path VARCHAR NOT NULL, added_at FLOAT NOT NULL, "
+    "online INTEGER NOT NULL, PRIMARY KEY (id), UNIQUE (path))",
+    'CREATE TABLE IF NOT EXISTS models ("key" VARCHAR NOT NULL, dim INTEGER NOT NULL, '
+    'generation INTEGER NOT NULL, PRIMARY KEY ("key"))',
+    "CREATE TABLE IF NOT EXISTS photos (id INTEGER NOT NULL, folder_id INTEGER NOT NULL, path VARCHAR NOT NULL, "
+    "size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, hash VARCHAR, width INTEGER, height INTEGER, "
+    "taken_at FLOAT, status VARCHAR NOT NULL, error VARCHAR, PRIMARY KEY (id), "
+    "FOREIGN KEY(folder_id) REFERENCES folders (id) ON DELETE CASCADE, UNIQUE (path))",
+    "CREATE INDEX IF NOT EXISTS ix_photos_folder ON photos (folder_id)",
+    "CREATE INDEX IF NOT EXISTS ix_photos_hash ON photos (hash)",
+    "CREATE TABLE IF NOT EXISTS vectors (hash VARCHAR NOT NULL, model VARCHAR NOT NULL, vector BLOB NOT NULL, "
+    'PRIMARY KEY (hash, model), FOREIGN KEY(model) REFERENCES models ("key") ON DELETE CASCADE)',
+)
+
+
+def _v2_precisions(conn: Connection) -> None:
+    """Schema 2: the precision each vector was made at (existing ones: NULL, unknown) and the verdicts
+    of precision checks. Re-embedding vectors of a failed precision is a background job, not this step."""
+    conn.execute(text("ALTER TABLE vectors ADD COLUMN precision VARCHAR"))
+    conn.execute(text(
+        "CREATE TABLE precision_checks (fingerprint VARCHAR NOT NULL, model VARCHAR NOT NULL, "
+        "verdict VARCHAR NOT NULL, checked_at FLOAT NOT NULL, PRIMARY KEY (fingerprint))"
+    ))
+    conn.execute(text("CREATE INDEX ix_precision_checks_model ON precision_checks (model)"))
+
+
 # Version 1 is the first released schema. Append a step for each change; never edit or reorder one
 # that has shipped (libraries out there are at every version in between).
-STEPS: tuple[Step, ...] = ()
+STEPS: tuple[Step, ...] = (_v2_precisions,)
 
 SCHEMA_VERSION = 1 + len(STEPS)
 
@@ -68,7 +98,8 @@ def upgrade(conn: Connection, steps: Sequence[Step] = STEPS) -> None:
     if version == 0:
         # Tables but no version: a creation by Lookalike before 2026-11 (schema 1, its DDL outside any
         # transaction) cut short before the stamp. Nothing was stored yet; finish it as schema 1.
-        metadata.create_all(conn)  # only the tables still missing
+        for statement in _SCHEMA_1:  # only the tables and indexes still missing
+            conn.execute(text(statement))
         conn.execute(meta.insert().values(key="schema_version", value="1"))
         version = 1
     while version < 1 + len(steps):

@@ -74,4 +74,20 @@ vectors = Table(
     Column("hash", String, primary_key=True),
     Column("model", String, ForeignKey("models.key", ondelete="CASCADE"), primary_key=True),
     Column("vector", LargeBinary, nullable=False),  # float16, L2-normalised, little-endian
+    # The precision the model ran at ("fp32", "bf16", "fp16", "int8", "int8-mixed"); NULL: made before
+    # precisions were recorded. A precision that fails its check is re-embedded by this column.
+    Column("precision", String, nullable=True),
+)
+
+# One verdict per precision check: whether the faster precisions stay close enough to fp32 for one
+# model on one machine. `fingerprint` names what the check depends on (model and revision, device,
+# torch, CPU features) and `verdict` is JSON; the store reads neither, it only keeps them.
+precision_checks = Table(
+    "precision_checks",
+    metadata,
+    Column("fingerprint", String, primary_key=True),
+    Column("model", String, nullable=False),  # the model's storage key, as in models.key
+    Column("verdict", String, nullable=False),
+    Column("checked_at", Float, nullable=False),  # seconds since the epoch
+    Index("ix_precision_checks_model", "model"),
 )

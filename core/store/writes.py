@@ -22,11 +22,19 @@ def bump_generation(conn: Connection, model: str) -> None:
     conn.execute(models.update().where(models.c.key == model).values(generation=models.c.generation + 1))
 
 
-def insert_vectors(conn: Connection, model: str, items: Sequence[tuple[str, bytes]]) -> None:
+def insert_vectors(
+    conn: Connection, model: str, items: Sequence[tuple[str, bytes]], precision: str | None
+) -> None:
+    """Store (hash, vector) pairs made by `model` at `precision` (None: not known). A vector already
+    stored for a hash is replaced in its row: re-embedding at a better precision swaps it in place, so
+    searches never see the photo without a vector."""
     if items:
         conn.execute(
-            text("INSERT OR IGNORE INTO vectors(hash, model, vector) VALUES (:h, :m, :v)"),
-            [{"h": h, "m": model, "v": v} for h, v in items],
+            text(
+                "INSERT INTO vectors(hash, model, vector, precision) VALUES (:h, :m, :v, :p) "
+                "ON CONFLICT(hash, model) DO UPDATE SET vector = excluded.vector, precision = excluded.precision"
+            ),
+            [{"h": h, "m": model, "v": v, "p": precision} for h, v in items],
         )
 
 

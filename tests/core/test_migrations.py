@@ -100,3 +100,38 @@ def test_a_creation_cut_short_before_its_version_stamp_is_finished(tmp_path: Pat
     assert stored_version(db) == SCHEMA_VERSION
     Store(tmp_path / "fresh.sqlite3").close()
     assert schema_of(db) == schema_of(tmp_path / "fresh.sqlite3")
+
+
+def test_a_creation_cut_short_after_its_first_table_is_finished_exactly_as_schema_1(tmp_path: Path) -> None:
+    db = library_at_version(tmp_path / "library.sqlite3", 1)
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM meta")
+        for table in ("vectors", "photos", "models", "folders"):
+            conn.execute(f"DROP TABLE {table}")
+    conn.close()
+    Store(db, ()).close()  # no steps: the finished library stays at schema 1
+    # Fails when the frozen schema 1 in core/store/migrations.py drifts from the one that shipped.
+    assert schema_of(db) == schema_of(library_at_version(tmp_path / "v1.sqlite3", 1))
+
+
+def test_schema_2_keeps_every_vector_of_a_schema_1_library_with_its_precision_unknown(tmp_path: Path) -> None:
+    db = library_at_version(tmp_path / "library.sqlite3", 1)
+    blob = bytes(range(8))
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO models(key, dim, generation) VALUES ('m', 4, 3)")
+        conn.execute("INSERT INTO vectors(hash, model, vector) VALUES ('h1', 'm', ?)", (blob,))
+    conn.close()
+
+    store = Store(db, STEPS[:1])
+    try:
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT hash, model, vector, precision FROM vectors").fetchall() == [
+                ("h1", "m", blob, None)
+            ]
+            assert conn.execute("SELECT count(*) FROM precision_checks").fetchone() == (0,)
+        conn.close()
+        assert stored_version(db) == 2
+        store.save_precision_verdict("fp", "m", "{}", 1.0)  # the new table takes verdicts
+        assert store.precision_verdicts("m") == ["{}"]
+    finally:
+        store.close()

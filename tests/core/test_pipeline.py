@@ -51,6 +51,7 @@ class SlowModel:
     def __init__(self, embedder: Any, started: list[int] | None = None, delay: float = 0.02) -> None:
         self.inner, self.started, self.delay = embedder, started or [0], delay
         self.key, self.image_size, self.batch_size = embedder.key, embedder.image_size, 2
+        self.precision = embedder.precision
         self.lanes = embedder.lanes
         self.embedded = self.max_ahead = self.inside = self.most_inside = 0
         self.lane_threads: set[int] = set()
@@ -279,3 +280,4 @@ def test_the_model_unloads_after_its_idle_time_and_reloads_on_next_use(
         assert not lib.model_loaded
         assert len(lib.search_text("a photo", k=3)) == 3  # loads it again, transparently
         assert lib.model_loaded
+

@@ -67,8 +67,8 @@ def install() -> None:
 
     insert_vectors = core.indexing.pipeline.insert_vectors
 
-    def insert_then_pause(conn: Any, model: str, items: Any) -> None:
-        insert_vectors(conn, model, items)
+    def insert_then_pause(conn: Any, model: str, items: Any, precision: str | None) -> None:
+        insert_vectors(conn, model, items, precision)
         if items:
             _pause_if("commit")
 
