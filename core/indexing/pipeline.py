@@ -15,7 +15,7 @@ import queue
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
@@ -133,9 +133,11 @@ Embedded = list["Prepared"]  # a batch after the model: fresh vectors are in p.p
 class Pipeline:
     def __init__(
         self, store: Store, embedder: EmbedsPrepared, handle: TaskHandle, on_committed: OnCommitted,
-        workers: int | None = None, lock: threading.RLock | None = None,
+        workers: int | None = None, lock: threading.RLock | None = None, stale: Collection[str | None] = (),
     ) -> None:
         self.store, self.embedder, self.handle = store, embedder, handle
+        # Precisions whose vectors are made again: a photo's copy holding one is no vector to reuse.
+        self.stale = stale
         # Held while a batch is committed and handed to FAISS, so the index is never saved in between.
         self.lock = lock or threading.RLock()
         self.on_committed = on_committed
@@ -203,7 +205,7 @@ class Pipeline:
         # Read under the lock: a claim is released only after its vector is committed, so a hash is always
         # either claimed or visible here.
         with self._claims:
-            known = self.store.hashes_with_vectors(self.embedder.key, hashes) | self._claimed
+            known = self.store.hashes_with_vectors(self.embedder.key, hashes, self.stale) | self._claimed
             fresh: dict[str, Prepared] = {}
             for p in batch:
                 if p.pixels is not None and p.hash and p.hash not in known:

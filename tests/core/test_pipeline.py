@@ -281,3 +281,38 @@ def test_the_model_unloads_after_its_idle_time_and_reloads_on_next_use(
         assert len(lib.search_text("a photo", k=3)) == 3  # loads it again, transparently
         assert lib.model_loaded
 
+
+def test_vectors_made_at_a_stale_precision_are_made_again_in_their_own_rows(
+    tmp_path: Path, photo_dir: Path, tiny_siglip_dir: Path
+) -> None:
+    from core.embedding.embedder import load_embedder
+
+    with Library(tmp_path / "ref", model=str(tiny_siglip_dir), workers=0, precision="fp32") as ref:
+        ref.add_folder(photo_dir)
+        ref.update()
+        at_fp32 = vectors_by_name(ref)
+    with Library(tmp_path / "data", model=str(tiny_siglip_dir), workers=0, precision="int8") as lib:
+        lib.add_folder(photo_dir)
+        lib.update()
+        key, store = lib.model_key, lib.store
+        at_int8 = vectors_by_name(lib)
+        assert store.vector_precisions(key) == {"int8": 12}
+        fp32 = load_embedder(str(tiny_siglip_dir), device="cpu", precision="fp32")
+        assert (fp32.key, fp32.precision) == (key, "fp32")
+
+        stale = store.pending_photos(key, stale={"int8"})
+        assert len(stale) == 12 and store.pending_photos(key) == []
+        pipeline = core.indexing.pipeline.Pipeline(store, fp32, TaskHandle(), lambda hashes: None, workers=0,
+                                                   stale={"int8"})
+        report = pipeline.run(stale)
+
+        assert (report.embedded, report.reused, report.failed) == (12, 0, 0)  # none reused: all stale
+        assert store.vector_precisions(key) == {"fp32": 12}
+        assert store.pending_photos(key, stale={"int8"}) == []
+        with store.read() as conn:  # replaced in place: no second row per photo
+            assert conn.exec_driver_sql("SELECT count(*) FROM vectors").scalar() == 12
+        again = vectors_by_name(lib)
+    assert again.keys() == at_fp32.keys() == at_int8.keys() and len(again) == 12
+    for name in again:  # the fp32 model's vectors now, where int8's were
+        np.testing.assert_allclose(again[name], at_fp32[name], atol=1e-5)
+    assert any(not np.allclose(at_int8[n], at_fp32[n], atol=1e-3) for n in again)
