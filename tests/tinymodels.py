@@ -131,3 +131,32 @@ def build_tiny_siglip2(folder: Path, seed: int = 0) -> Path:
     processor = {"image_processor_type": "Siglip2ImageProcessor", "processor_class": "Siglip2Processor",
                  "patch_size": 8, "max_num_patches": 16}
     return _save_model(folder, seed, make, processor)
+
+
+def add_activation_outliers(folder: Path, scale: float = 50.0, channel: int = 3, before_mlp: bool = False) -> Path:
+    """Give a saved model's vision layers an activation outlier, as trained ViTs have ("massive activations").
+
+    One channel of each layer's first LayerNorm (weight and bias) is multiplied by `scale` and the matching
+    input column of the q/k/v projections it feeds divided by it: the fp32 model computes the same function,
+    but the activations q/k/v read carry one channel `scale` times larger than the rest, which ruins
+    per-tensor int8 activation scales and leaves bf16's per-value precision unharmed. `before_mlp` does the
+    same to the second LayerNorm and the MLP's first layer."""
+    from safetensors.torch import load_file, save_file
+
+    path = Path(folder) / "model.safetensors"
+    weights = load_file(path)
+    layers = sorted({name.split(".layers.")[1].split(".")[0] for name in weights if "vision_model.encoder.layers." in name})
+    for layer in layers:
+        prefix = f"vision_model.encoder.layers.{layer}."
+        _scale_channel(weights, prefix + "layer_norm1", [prefix + f"self_attn.{p}_proj" for p in "qkv"], channel, scale)
+        if before_mlp:
+            _scale_channel(weights, prefix + "layer_norm2", [prefix + "mlp.fc1"], channel, scale)
+    save_file(weights, path, metadata={"format": "pt"})
+    return Path(folder)
+
+
+def _scale_channel(weights: dict[str, Any], norm: str, readers: list[str], channel: int, scale: float) -> None:
+    weights[norm + ".weight"][channel] *= scale
+    weights[norm + ".bias"][channel] *= scale
+    for reader in readers:
+        weights[reader + ".weight"][:, channel] /= scale

@@ -40,6 +40,7 @@ def load_embedder(
     device: str = "auto",
     precision: str | None = None,
     download_progress: DownloadProgress | None = None,
+    keep_float: Sequence[str] = (),
 ) -> Embedder:
     """Resolve `model`, fetch it if needed (cache first), and load it on `device`.
 
@@ -49,7 +50,7 @@ def load_embedder(
     resolved = resolve_model(model)
     folder = fetch_model(resolved, download_progress)
     family = check_model_folder(folder)
-    return Embedder(resolved.key, folder, family, device, precision)
+    return Embedder(resolved.key, folder, family, device, precision, keep_float)
 
 
 class Embedder:
@@ -62,13 +63,20 @@ class Embedder:
     """
 
     def __init__(
-        self, key: str, folder: Path, family: Family, device: str = "auto", precision: str | None = None
+        self,
+        key: str,
+        folder: Path,
+        family: Family,
+        device: str = "auto",
+        precision: str | None = None,
+        keep_float: Sequence[str] = (),
     ) -> None:
         self.key = key
         self.folder = folder
         self.family = family
         self.device = devices.pick_device(device)
         self.precision = devices.pick_precision(self.device, precision)
+        self.keep_float = tuple(keep_float)  # int8-mixed: the layer groups kept float
         self.batch_size = devices.BATCH_SIZES[self.device]  # the pipeline's unit: lanes, commits, progress
         self.forward_size = devices.forward_size(self.device, self.precision)  # images per model call
         self._lock = threading.RLock()
@@ -163,10 +171,16 @@ class Embedder:
     def loaded(self) -> bool:
         return self._model is not None
 
+    def model(self) -> Any:
+        """The torch model itself (the precision check hooks its layers), loaded if it is not."""
+        return self._model_or_load()
+
     def _model_or_load(self) -> Any:
         with self._lock:
             if self._model is None:
-                self._model = loading.load_model(self.folder, self.family, self.device, self.precision)
+                self._model = loading.load_model(
+                    self.folder, self.family, self.device, self.precision, self.keep_float
+                )
             return self._model
 
     def _tokenizer_or_load(self) -> Any:

@@ -11,19 +11,23 @@ import contextlib
 import ctypes
 import gc
 import sys
-import warnings
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from core.embedding import device as devices
+from core.embedding.quantization import quantize_int8
 from core.embedding.registry import Family
 from core.errors import ModelError
 
 _EXPECTED_CLASSES = {"siglip": "SiglipModel", "siglip2": "Siglip2Model"}
 
 
-def load_model(folder: Path, family: Family, device: str, precision: str) -> Any:
-    """The model in `folder`, in `precision` (int8: quantized after loading), in eval mode on `device`."""
+def load_model(
+    folder: Path, family: Family, device: str, precision: str, keep_float: Collection[str] = ()
+) -> Any:
+    """The model in `folder`, in `precision`, in eval mode on `device`. int8 is quantized after loading;
+    int8-mixed keeps the layer groups `keep_float` names in fp32 (core.embedding.quantization)."""
     import torch
     from transformers import AutoModel
 
@@ -41,32 +45,9 @@ def load_model(folder: Path, family: Family, device: str, precision: str) -> Any
     if type(model).__name__ != _EXPECTED_CLASSES[family]:
         raise ModelError(f"{folder} loaded as {type(model).__name__}, not {_EXPECTED_CLASSES[family]}.")
     model.eval()
-    if precision == "int8":
-        model = _quantize_int8(model)
+    if precision in devices.INT8:
+        model = quantize_int8(model, keep_float if precision == "int8-mixed" else ())
     return model.to(torch.device(device))
-
-
-def _quantize_int8(model: Any) -> Any:
-    """Dynamic int8 quantization of the nn.Linear layers (weights int8, activations quantized per batch).
-
-    SigLIP 2 NaFlex's patch embedding is an nn.Linear whose `.weight.dtype` the model reads, which a
-    quantized layer lacks: it stays fp32 (one small layer, run once per image)."""
-    import torch
-
-    quantize = getattr(getattr(torch, "ao", None), "quantization", None)
-    if quantize is None or not hasattr(quantize, "quantize_dynamic"):
-        raise ModelError("int8 needs torch.ao.quantization.quantize_dynamic, which this torch lacks.")
-    with warnings.catch_warnings():
-        # Deprecated in favour of torchao (not a dependency); still present and working in torch 2.13.
-        warnings.simplefilter("ignore")
-        # inplace: a copy would hold the fp32 and int8 models at once (+1.5 GB peak for B/16).
-        layers = {
-            name: quantize.default_dynamic_qconfig
-            for name, module in model.named_modules()
-            # exact type: attention's out_proj subclasses Linear and must stay a float layer
-            if type(module) is torch.nn.Linear and not name.endswith("patch_embedding")
-        }
-        return quantize.quantize_dynamic(model, layers, dtype=torch.qint8, inplace=True)
 
 
 def load_tokenizer(folder: Path) -> Any:

@@ -69,6 +69,10 @@ class ModelSlot:
     def loaded(self) -> bool:
         return self._embedder is not None
 
+    def loaded_embedder(self) -> Embedder | None:
+        """The model if it is loaded now (None otherwise); never loads it."""
+        return self._embedder
+
     def unload(self) -> None:
         with self._lock:
             if self._timer is not None:
