@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import os
+import platform
+import subprocess
+import sys
 
 from core.errors import ModelError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("fp32", "bf16", "fp16", "int8")
+# int8-mixed: int8 with the layer groups that activation outliers hit kept float (core.embedding.quantization);
+# which groups is the precision check's finding, stored in its verdict.
+PRECISIONS = ("fp32", "bf16", "fp16", "int8", "int8-mixed")
+INT8 = ("int8", "int8-mixed")
 
-# bf16 on CPU roughly doubles throughput, but is only offered where it keeps the vectors close enough to
-# fp32 ones that search results stay the same (cosine >= CPU_BF16_MIN_COSINE per image). Measured by
-# benchmarks/embed_speed.py on the full-size B/16-224 architecture with RANDOM weights (no hub access
-# here), per-image cosine to fp32 over 32 photo-like images: bf16 min 0.99997, mean 0.99997; int8 min
-# 0.99972, mean 0.99977. Random weights lack the activation outliers of trained ones, which are what
-# usually hurt low precision: re-measure with the released weights before relying on this.
-CPU_BF16_MIN_COSINE = 0.99
-MEASURED_CPU_BF16_COSINE = 0.99997  # the minimum above
-CPU_BF16_OK = MEASURED_CPU_BF16_COSINE >= CPU_BF16_MIN_COSINE
-
-# The CPU default is the fastest precision that keeps every vector within cosine 0.99 of fp32 (the issue's
-# bar; vectors made at different precisions then mix harmlessly in one library). B/16-224 at batch 8 on a
-# 2-core machine: fp32 ~4.4, bf16 ~8.2, int8 ~12.7 images/s. Re-measured by benchmarks/index_speed.py on
-# 12 MP photo-like JPEGs through the real decode path (random weights, same caveat as above): int8 min
-# cosine 0.9997 -> int8. Should trained weights fall below the bar, set MEASURED_CPU_INT8_COSINE and the
-# default drops to bf16, then fp32.
-MEASURED_CPU_INT8_COSINE = 0.9997
-CPU_INT8_OK = MEASURED_CPU_INT8_COSINE >= CPU_BF16_MIN_COSINE
+# No faster precision is used on a promise: the library measures each candidate against fp32 on the user's
+# own model, photos and machine before using it (core.library.precision). An Embedder asked for no
+# precision therefore runs fp32, the reference every candidate is measured against.
 PRECISION_ENV = "LOOKALIKE_PRECISION"
 
 # Batches: large enough to keep the device busy, small enough that a cancel or a search query waits little.
@@ -62,7 +53,7 @@ def model_lanes(device: str, threads: int) -> int:
 # bf16 have no such dependency and run whole batches (fp32: 4.5 vs 4.2 images/s at one per pass).
 def forward_size(device: str, precision: str) -> int:
     """Images per model call; the batch (BATCH_SIZES) stays the unit of lanes, commits and progress."""
-    return 1 if device == "cpu" and precision == "int8" else BATCH_SIZES[device]
+    return 1 if device == "cpu" and precision in INT8 else BATCH_SIZES[device]
 
 
 def pick_device(requested: str = "auto") -> str:
@@ -80,44 +71,73 @@ def pick_device(requested: str = "auto") -> str:
     return requested
 
 
-def pick_precision(device: str, requested: str | None = None) -> str:
-    """The precision asked for (argument, else LOOKALIKE_PRECISION), else the device's default: half
-    precision on a GPU (bf16 where supported), the fastest close-enough one on CPU (`cpu_default`)."""
-    requested = requested or os.environ.get(PRECISION_ENV) or None
-    if requested is None:
-        return _default_precision(device)
-    if requested not in PRECISIONS:
+def requested_precision(explicit: str | None = None) -> str | None:
+    """The precision the user asked for (an argument, else LOOKALIKE_PRECISION), or None: let the check choose."""
+    requested = explicit or os.environ.get(PRECISION_ENV) or None
+    if requested is not None and requested not in PRECISIONS:
         raise ModelError(f"Unknown precision {requested!r}; choose one of {', '.join(PRECISIONS)}.")
-    if requested not in allowed_precisions(device):
-        raise ModelError(
-            f"Precision {requested!r} is not offered on {device}; choose one of "
-            f"{', '.join(allowed_precisions(device))}."
-        )
     return requested
 
 
+def pick_precision(device: str, requested: str | None = None) -> str:
+    """The precision asked for (argument, else LOOKALIKE_PRECISION), else fp32; refused where the device
+    does not offer it."""
+    chosen = requested_precision(requested) or "fp32"
+    if chosen not in allowed_precisions(device):
+        raise ModelError(
+            f"Precision {chosen!r} is not offered on {device}; choose one of "
+            f"{', '.join(allowed_precisions(device))}."
+        )
+    return chosen
+
+
 def allowed_precisions(device: str) -> tuple[str, ...]:
+    """What may run on `device`: fp32 and every candidate the precision check measures there."""
+    return ("fp32", *check_candidates(device), *(("int8-mixed",) if "int8" in check_candidates(device) else ()))
+
+
+def check_candidates(device: str) -> tuple[str, ...]:
+    """The faster-than-fp32 precisions the check measures on `device` (int8-mixed is derived from int8 when
+    plain int8 fails). CPU: bf16 only where the CPU has native bf16 (elsewhere it is emulated and slower
+    than fp32), int8 where torch has a dynamic-quantization kernel; fp16 matmuls on CPU are slow or
+    missing. GPUs: half precision; int8 dynamic quantization is a CPU-only kernel."""
     if device == "cpu":
-        # fp16 matmuls on CPU are slow or missing; int8 dynamic quantization is a CPU-only kernel.
-        return ("fp32", "bf16", "int8") if CPU_BF16_OK else ("fp32", "int8")
+        return (*(("bf16",) if native_cpu_bf16() else ()), *(("int8",) if _cpu_int8_available() else ()))
     if device == "cuda":
-        return ("fp32", "bf16", "fp16") if _cuda_bf16() else ("fp32", "fp16")
-    return ("fp32", "fp16")
+        return ("bf16", "fp16") if _cuda_bf16() else ("fp16",)
+    return ("fp16",)
 
 
-def _default_precision(device: str) -> str:
-    if device == "cuda":
-        return "bf16" if _cuda_bf16() else "fp16"
-    if device == "mps":
-        return "fp16"
-    return cpu_default(_cpu_int8_available())
+def cpu_features() -> frozenset[str]:
+    """The CPU's instruction-set flags that decide low-precision speed (Linux /proc/cpuinfo; empty elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            for line in info:
+                if line.startswith(("flags", "Features")):
+                    return frozenset(line.split(":", 1)[1].split()) & _SPEED_FLAGS
+    except OSError:
+        pass
+    return frozenset()
 
 
-def cpu_default(int8_available: bool = True) -> str:
-    """int8 if it holds the cosine bar (and the kernel exists), else bf16 if it holds, else fp32."""
-    if CPU_INT8_OK and int8_available:
-        return "int8"
-    return "bf16" if CPU_BF16_OK else "fp32"
+# x86: avx512_bf16 / amx_bf16 are native bf16 matmuls, the vnni and amx_int8 flags speed int8; ARM: bf16
+# and i8mm. Recorded in the check's fingerprint: a verdict from another CPU does not carry over.
+_SPEED_FLAGS = frozenset({"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_int8", "avx512_vnni", "avx_vnni",
+                          "bf16", "i8mm", "asimddp"})
+_NATIVE_BF16 = frozenset({"avx512_bf16", "amx_bf16", "bf16"})
+
+
+def native_cpu_bf16() -> bool:
+    if sys.platform == "darwin":  # Apple M2 and later have bf16; M1 emulates it (then slower than fp32)
+        return platform.machine() == "arm64" and _sysctl("hw.optional.arm.FEAT_BF16") == "1"
+    return bool(cpu_features() & _NATIVE_BF16)
+
+
+def _sysctl(name: str) -> str:
+    try:
+        return subprocess.run(["sysctl", "-n", name], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
 
 
 def _cpu_int8_available() -> bool:
