@@ -22,6 +22,9 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOOKALIKE_DATA_DIR", str(tmp_path / "default-data"))
     monkeypatch.setenv("LOOKALIKE_CACHE_DIR", str(tmp_path / "default-cache"))
     monkeypatch.delenv("LOOKALIKE_MODEL", raising=False)
+    # fp32, the reference, unless a test says otherwise: otherwise every library that indexes would first
+    # run the precision check (seconds each). tests/core/test_precision_*.py cover the check itself.
+    monkeypatch.setenv("LOOKALIKE_PRECISION", "fp32")
 
 
 @pytest.fixture(autouse=True)

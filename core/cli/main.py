@@ -18,9 +18,11 @@ from collections.abc import Callable, Sequence
 from core.cli.owning import absolute_folders, own_or_hand_off, say
 from core.cli.progress_bar import ProgressBar
 from core.cli.settings_command import add_settings_parser, cmd_settings
+from core.embedding.device import PRECISIONS
 from core.embedding.registry import KNOWN_MODELS
 from core.errors import Cancelled, LookalikeError, ModelError
 from core.library.facade import Library, LibraryStatus, UpdateReport
+from core.library.records import PrecisionStatus
 from core.session.owner import LibraryOwner
 from core.tasks.progress import TaskHandle
 
@@ -48,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folders", nargs="*", metavar="FOLDER", help="photo folders to add (default: all known)")
     p.add_argument("--workers", type=int, default=None, help="decoding processes (default: cores - 1)")
     p.add_argument(
-        "--precision", choices=("fp32", "bf16", "fp16", "int8"), default=None,
-        help="model precision (default: int8 on CPU, bf16/fp16 on a GPU; LOOKALIKE_PRECISION)",
+        "--precision", choices=PRECISIONS, default=None,
+        help="model precision (default: the fastest that passes the precision check; LOOKALIKE_PRECISION)",
     )
     p.add_argument(
         "--watch", action="store_true",
@@ -137,6 +139,9 @@ def run_index(owner: LibraryOwner, folders: list[str], args: argparse.Namespace)
         return 130
     bar.finish()
     print_index_report(report, args.json)
+    warning = owner.library.precision_status().warning
+    if warning:
+        print(f"lookalike: warning: {warning}", file=sys.stderr)
     if args.watch:
         return watch_folders(owner)
     owner.close(drain=True)  # finishes what other processes handed over meanwhile
@@ -220,7 +225,7 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     p.add_argument(
         "--precision", choices=("fp32", "bf16", "fp16", "int8"), default=None,
-        help="model precision (default: as `index` uses it on this device; LOOKALIKE_PRECISION)",
+        help="model precision (default: fp32, the reference; LOOKALIKE_PRECISION)",
     )
 
 
@@ -281,6 +286,29 @@ def status_json(s: LibraryStatus) -> dict:
         "failures": [{"path": p, "reason": r} for p, r in s.failures],
         "index_bytes": s.index_bytes,
         "database_bytes": s.database_bytes,
+        "precision": precision_json(s.precision),
+    }
+
+
+def precision_json(p: PrecisionStatus | None) -> dict | None:
+    """The precision in use and the check's evidence (`status --json`'s "precision")."""
+    if p is None:
+        return None
+    verdict = p.verdict
+    return {
+        "device": verdict.device if verdict else None,
+        "in_use": p.in_use,
+        "chosen": verdict.chosen if verdict else None,
+        "requested": p.requested,
+        "requested_by": p.requested_by or None,
+        "warning": p.warning,
+        "reembedding": p.reembedding,
+        "summary": p.describe(),
+        "checks": [c.to_json() for c in verdict.checks] if verdict else [],
+        "sample": {"photos": verdict.own_photos, "generated": verdict.sample - verdict.own_photos} if verdict else None,
+        "check_seconds": verdict.seconds if verdict else None,
+        "checked_at": verdict.checked_at if verdict else None,
+        "machine": verdict.machine if verdict else None,
     }
 
 
@@ -294,6 +322,10 @@ def format_status(s: LibraryStatus) -> str:
         f"photos:  {c.photos} ({c.indexed} indexed, {c.pending} pending, {c.failed} failed, {c.offline} offline)"
     )
     lines.append(f"index:   {_size(s.index_bytes)} search index, {_size(s.database_bytes)} database")
+    if s.precision is not None:
+        lines.append(f"precision: {s.precision.describe()}")
+        if s.precision.warning:
+            lines.append(f"warning: {s.precision.warning}")
     if s.failures:
         lines.append("failed photos:")
         lines += [f"  {p}: {r}" for p, r in s.failures]

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.embedding.precision_verdict import CandidateCheck, PrecisionVerdict
 from core.indexing.pipeline import IndexReport
 from core.indexing.scanner import ScanReport
 from core.library.settings import Settings
 from core.store.database import Counts, Folder, Photo
 
-__all__ = ["Counts", "Folder", "FolderStatus", "LibraryStatus", "ModelInfo", "Photo", "SearchResult",
-           "SettingsChange", "UpdateReport"]
+__all__ = ["CandidateCheck", "Counts", "Folder", "FolderStatus", "LibraryStatus", "ModelInfo", "Photo",
+           "PrecisionStatus", "PrecisionVerdict", "SearchResult", "SettingsChange", "UpdateReport"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,30 @@ class FolderStatus:
 
 
 @dataclass(frozen=True)
+class PrecisionStatus:
+    """The active model's precision and the evidence for it (core.library.precision)."""
+
+    in_use: str | None  # what the model runs at; None: not known yet (no check, model not loaded)
+    requested: str | None  # the user's explicit precision, or None: the check chooses
+    requested_by: str  # "--precision", "settings", "LOOKALIKE_PRECISION" or ""
+    verdict: PrecisionVerdict | None  # the newest check for this model
+    warning: str | None  # an explicit precision that failed the check
+    reembedding: int  # photos whose vectors wait to be made again at a precision that passed
+
+    def describe(self) -> str:
+        """In words, for `status` and Preferences."""
+        if self.verdict is None:
+            asked = f"{self.requested} (set by {self.requested_by}); " if self.requested else ""
+            return f"{asked}not checked yet: the check runs before the first photos are embedded"
+        words = self.verdict.describe(self.in_use or self.verdict.chosen)
+        if self.requested:
+            words = f"{words} (set by {self.requested_by}; the check chose {self.verdict.chosen})"
+        if self.reembedding:
+            words += f"; re-embedding {self.reembedding:,} photos made at a precision that failed"
+        return words
+
+
+@dataclass(frozen=True)
 class LibraryStatus:
     data_dir: str
     model: str
@@ -42,6 +67,7 @@ class LibraryStatus:
     failures: list[tuple[str, str]]  # (path, reason)
     index_bytes: int
     database_bytes: int
+    precision: PrecisionStatus | None = None
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ from core.errors import LookalikeError
 
 SETTINGS_NAME = "settings.json"
 DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8", "int8-mixed")
 # The keys a user sets by name (`lookalike settings KEY VALUE...`), with what each value means.
 USER_KEYS = {
     "model": "a model key (siglip2-base-224, ...) or a local model folder",
     "device": "auto, cpu, cuda or mps",
-    "precision": "auto (the device's default), fp32, bf16, fp16 or int8",
+    "precision": "auto (the fastest that passes the precision check), fp32, bf16, fp16, int8 or int8-mixed",
     "exclude": "folders or glob patterns skipped by scans (several values; none clears the list)",
     "results": "how many look-alikes a search shows (1-1000)",
 }
@@ -37,7 +37,7 @@ class SettingsError(LookalikeError):
 class Settings:
     model: str | None = None  # None: the default model
     device: str = "auto"
-    precision: str = "auto"  # auto: int8 on CPU, bf16/fp16 on a GPU (core.embedding.device)
+    precision: str = "auto"  # auto: the fastest that passed the precision check (core.library.precision)
     exclude: tuple[str, ...] = ()  # folders or glob patterns skipped by scans
     thumb_size: int = 160
     results_k: int = 50
