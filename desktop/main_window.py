@@ -393,6 +393,8 @@ class MainWindow(QMainWindow):
         from desktop.preferences import PreferencesDialog
 
         lib = self.session.library
-        dialog = PreferencesDialog(self.session.settings, lib.model_source if lib else "", self)
+        dialog = PreferencesDialog(
+            self.session.settings, lib.model_source if lib else "", self, lib.precision_status() if lib else None
+        )
         if dialog.exec():
             self.session.apply_settings(dialog.chosen_settings())

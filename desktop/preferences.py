@@ -1,12 +1,14 @@
-"""The preferences dialog: model (from the registry or a local folder), device, excluded folders and
-patterns. It edits a copy of `Settings`; the session saves and applies it (no restart needed)."""
+"""The preferences dialog: model (from the registry or a local folder), device, precision (with the
+precision check's evidence), excluded folders and patterns. It edits a copy of `Settings`; the session
+saves and applies it (no restart needed)."""
 
 from __future__ import annotations
 
 import dataclasses
 
 from core.embedding.registry import KNOWN_MODELS
-from core.library.settings import DEVICES, Settings
+from core.library.records import PrecisionStatus
+from core.library.settings import DEVICES, PRECISIONS, Settings
 from desktop.qt import (
     QComboBox,
     QDialog,
@@ -22,13 +24,27 @@ from desktop.qt import (
 )
 
 DEVICE_LABELS = {"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)", "mps": "GPU (Apple)"}
+PRECISION_LABELS = {
+    "auto": "Automatic: the fastest that passes the check",
+    "fp32": "fp32 (full precision)",
+    "bf16": "bf16",
+    "fp16": "fp16 (GPU)",
+    "int8": "int8 (CPU)",
+    "int8-mixed": "int8, outlier layers kept full (CPU)",
+}
 
 
 class PreferencesDialog(QDialog):
-    def __init__(self, settings: Settings, current_model: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        current_model: str,
+        parent: QWidget | None = None,
+        precision: PrecisionStatus | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Preferences")
-        self.resize(560, 380)
+        self.resize(600, 440)
         self._settings = settings
         self.model = QComboBox()
         for spec in KNOWN_MODELS.values():
@@ -46,11 +62,23 @@ class PreferencesDialog(QDialog):
         for d in DEVICES:
             self.device.addItem(DEVICE_LABELS[d], d)
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
+        self.precision = QComboBox()
+        for p in PRECISIONS:
+            self.precision.addItem(PRECISION_LABELS[p], p)
+        self.precision.setCurrentIndex(max(0, self.precision.findData(settings.precision)))
+        # The evidence in words: what runs, on how many of the user's photos it was checked, how close to
+        # full precision and how much faster; or why a faster one failed.
+        self.precision_evidence = QLabel(precision.describe() if precision else "Not checked yet.")
+        self.precision_evidence.setWordWrap(True)
+        if precision is not None and precision.warning:
+            self.precision_evidence.setText(f"⚠ {precision.warning}")
         self.exclude = QPlainTextEdit("\n".join(settings.exclude))
         self.exclude.setPlaceholderText("One per line: a folder (/home/me/Pictures/private) or a pattern (*.gif)")
         form = QFormLayout()
         form.addRow("Model", model_row)
         form.addRow("Device", self.device)
+        form.addRow("Precision", self.precision)
+        form.addRow("", self.precision_evidence)
         form.addRow("Exclude", self.exclude)
         note = QLabel("A new model indexes your photos again in the background; vectors of the old one are "
                       "kept, so switching back is instant.")
@@ -74,5 +102,5 @@ class PreferencesDialog(QDialog):
         lines = [line.strip() for line in self.exclude.toPlainText().splitlines()]
         return dataclasses.replace(
             self._settings, model=str(self.model.currentData()), device=str(self.device.currentData()),
-            exclude=tuple(line for line in lines if line),
+            precision=str(self.precision.currentData()), exclude=tuple(line for line in lines if line),
         )
