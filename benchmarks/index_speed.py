@@ -11,7 +11,9 @@
    - reference: the tutorial loop, one image at a time: PIL open + RGB, `processor(images=img)`,
      `model.get_image_features`, add to `faiss.IndexFlatL2` (fp32, as the tutorials do);
    - lookalike: `lookalike index --data-dir <temp> --model F --precision P` through `core.cli.main.main`
-     (the product path), timed around the pipeline; model load reported separately;
+     (the product path), timed around the pipeline; model load reported separately. Without
+     `--precision` the library's precision check runs first (its cost and verdict are reported) and the
+     model phase then measures the precision it chose;
    - decode ceiling: the pipeline's worker function (`prepare`: hash + fast decode + preprocess) on the
      pipeline's worker count, and on every core;
    - model ceiling: `embed_preprocessed` on ready batches, run on the model's lanes as the pipeline runs
@@ -33,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -212,10 +215,24 @@ def phase_lookalike(args: argparse.Namespace, paths: list[Path]) -> dict:
         started = time.perf_counter()
         status = main(argv)
         total = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"lookalike index failed with status {status}")
-    return {**timings, "total_s": total, "images_per_s": len(paths) / timings["pipeline_s"],
+        if status != 0:
+            raise SystemExit(f"lookalike index failed with status {status}")
+        check = _precision_check(data, args.model_folder)
+    return {**timings, **check, "total_s": total, "images_per_s": len(paths) / timings["pipeline_s"],
             "peak_rss_mb": _own_peak_mb()}
+
+
+def _precision_check(data: str, model: str) -> dict:
+    """The precision the library ran at, and what its precision check measured (when it ran)."""
+    from core.library.facade import Library
+
+    with Library(data, model=model, readonly=True) as library:
+        status = library.precision_status()
+    verdict = status.verdict
+    out: dict = {"precision": status.in_use}
+    if verdict is not None:
+        out.update(check_s=verdict.seconds, check=[c.to_json() for c in verdict.checks], chosen=verdict.chosen)
+    return out
 
 
 def phase_decode(args: argparse.Namespace, paths: list[Path]) -> dict:
@@ -271,10 +288,10 @@ def _own_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def run_phase(args: argparse.Namespace, name: str) -> dict:
+def run_phase(args: argparse.Namespace, name: str, extra: Sequence[str] = ()) -> dict:
     """Run one phase in a child; poll the RSS of it and its workers (the tree's peak, summed)."""
 
-    argv = [sys.executable, __file__, "--phase", name, *sys.argv[1:]]
+    argv = [sys.executable, __file__, "--phase", name, *sys.argv[1:], *extra]
     child = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
     peak = [0.0]
     threading.Thread(target=_poll_rss, args=(child.pid, peak), daemon=True).start()
@@ -325,6 +342,8 @@ def summarise(n: int, results: dict) -> dict:
         "efficiency_vs_slower_stage": mine["images_per_s"] / slower,
         **_shared_core_bound(results, mine["images_per_s"]),
         "precision": results["model"]["precision"],
+        "precision_check_s": mine.get("check_s"),
+        "precision_check": mine.get("check"),
         "cosine_to_fp32_min": results["model"].get("cosine_min"),
         "lookalike_peak_rss_mb": mine["peak_tree_rss_mb"],
         "lookalike_load_s": mine.get("load_s"),
@@ -350,7 +369,7 @@ def main() -> None:
     parser.add_argument("--reference-photos", type=int, default=None,
                         help="time the (slow) reference on the first R photos only (default: all)")
     parser.add_argument("--model-folder", default=str(BENCH_DIR / "siglip2-b16-224-random"))
-    parser.add_argument("--precision", default=None, help="default: the product's default for the device")
+    parser.add_argument("--precision", default=None, help="default: what the library's precision check chooses")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--workers", type=int, default=None, help="decode workers (default: cores - 1)")
     parser.add_argument("--skip-reference", action="store_true")
@@ -365,10 +384,13 @@ def main() -> None:
         return
     paths = photo_paths(folder, args.photos, min(args.photos, args.unique))
     ensure_model(Path(args.model_folder))
-    names = args.phases or ["decode", "model", *([] if args.skip_reference else ["reference"]), "lookalike"]
+    # lookalike before model: without --precision the model phase measures what the precision check chose.
+    names = args.phases or ["decode", *([] if args.skip_reference else ["reference"]), "lookalike", "model"]
     results: dict[str, dict] = {}
     for name in names:
-        results[name] = run_phase(args, name)
+        chosen = results.get("lookalike", {}).get("precision")
+        extra = ["--precision", chosen] if name == "model" and not args.precision and chosen else []
+        results[name] = run_phase(args, name, extra)
         report = {"summary": summarise(len(paths), results), "phases": results}
         if args.json:  # after every phase: a run cut short still leaves what it measured
             args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")

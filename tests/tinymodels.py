@@ -160,3 +160,9 @@ def _scale_channel(weights: dict[str, Any], norm: str, readers: list[str], chann
     weights[norm + ".bias"][channel] *= scale
     for reader in readers:
         weights[reader + ".weight"][:, channel] /= scale
+
+
+def write_tokenizer(folder: Path) -> int:
+    """Give a model folder built without one (benchmarks' full-size random models) the tiny Gemma tokenizer,
+    so text queries run; its ids fit any SigLIP 2 vocabulary. Returns its vocabulary size."""
+    return _save_tokenizer(Path(folder))
