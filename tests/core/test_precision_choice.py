@@ -4,6 +4,7 @@ precision while search keeps working."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,3 +128,26 @@ def test_vectors_made_at_a_failed_precision_are_re_embedded_and_the_library_stay
 def _each_photo_finds_itself(library: Library) -> None:
     for photo in library.photos():
         assert library.search_image(photo.id, k=1)[0].photo_id == photo.id
+
+
+def test_the_command_line_reports_the_verdict_and_warns_about_a_failed_explicit_precision(  # type: ignore[no-untyped-def]
+    tmp_path: Path, outlier_model: Path, photo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.cli.main import main
+
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert main(["index", str(photo_dir), *data, "--model", str(outlier_model), "--precision", "int8"]) == 0
+    assert "warning: precision int8 (set by --precision) failed this model's precision check" in capsys.readouterr().err
+
+    assert main(["status", *data, "--json"]) == 0
+    precision = json.loads(capsys.readouterr().out)["precision"]
+    assert precision["device"] == "cpu" and precision["chosen"] != "int8"
+    assert precision["in_use"] == precision["chosen"]  # nothing explicit in this process
+    int8 = next(c for c in precision["checks"] if c["precision"] == "int8")
+    assert int8["passed"] is False and int8["min_cosine"] < 0.995 and int8["images_per_s"] > 0
+    assert {"neighbour_overlap", "text_agreement", "reason"} <= set(int8)
+    assert precision["sample"] == {"photos": 12, "generated": 20}
+    assert precision["reembedding"] == 12  # made at int8 as asked; `auto` re-embeds them
+
+    assert main(["status", *data]) == 0
+    assert "int8 failed (min similarity" in capsys.readouterr().out
