@@ -102,10 +102,10 @@ def image_processor(folder: str) -> Any:
     core.embedding.model_slot decides) has no reason to drop it."""
     with _PROCESSORS_LOCK:
         if folder not in _PROCESSORS:
-            from transformers import AutoImageProcessor
+            from core.embedding.loading import transformers_module
 
             try:
-                _PROCESSORS[folder] = AutoImageProcessor.from_pretrained(
+                _PROCESSORS[folder] = transformers_module().AutoImageProcessor.from_pretrained(
                     folder, local_files_only=True, trust_remote_code=False
                 )
             except (OSError, ValueError) as error:

@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import gc
 import sys
+import threading
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,21 @@ from core.errors import ModelError
 
 _EXPECTED_CLASSES = {"siglip": "SiglipModel", "siglip2": "Siglip2Model"}
 
+# transformers resolves its names lazily, and two threads importing it for the first time at once can see a
+# half-initialised module: "cannot import name 'AutoModel' from 'transformers'" (seen when the precision
+# check loaded a model while the app's first search loaded another). Every import of it goes through here.
+_IMPORT_LOCK = threading.Lock()
+
+
+def transformers_module() -> Any:
+    """transformers with the auto classes we use resolved, imported under a process-wide lock."""
+    with _IMPORT_LOCK:
+        import transformers
+
+        for name in ("AutoModel", "AutoTokenizer", "AutoImageProcessor"):
+            getattr(transformers, name)
+        return transformers
+
 
 def load_model(
     folder: Path, family: Family, device: str, precision: str, keep_float: Collection[str] = ()
@@ -29,8 +45,8 @@ def load_model(
     """The model in `folder`, in `precision`, in eval mode on `device`. int8 is quantized after loading;
     int8-mixed keeps the layer groups `keep_float` names in fp32 (core.embedding.quantization)."""
     import torch
-    from transformers import AutoModel
 
+    AutoModel = transformers_module().AutoModel  # noqa: N806 - the class, as transformers names it
     try:
         # The folder is a snapshot at the pinned revision (or the user's own folder), so no revision here.
         model = AutoModel.from_pretrained(
@@ -51,8 +67,7 @@ def load_model(
 
 
 def load_tokenizer(folder: Path) -> Any:
-    from transformers import AutoTokenizer
-
+    AutoTokenizer = transformers_module().AutoTokenizer  # noqa: N806
     try:
         return AutoTokenizer.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
     except (OSError, ValueError, ImportError, AttributeError) as error:

@@ -69,3 +69,35 @@ def test_gemma_tokenizer_alone_would_not_lower_case(tiny_siglip_dir: Path) -> No
     tokenizer = load_tokenizer(tiny_siglip_dir)
     assert type(tokenizer).__name__ == "GemmaTokenizer"
     assert tokenizer("RED Shoes")["input_ids"] != tokenizer("red shoes")["input_ids"]
+
+
+_LOAD_FROM_THREADS = """
+import sys, threading
+from core.embedding.embedder import load_embedder
+from core.embedding.image_inputs import image_processor
+errors = []
+def run(load):
+    try:
+        load()
+    except Exception as error:
+        errors.append(repr(error))
+loads = [lambda: load_embedder(sys.argv[1], "cpu", "fp32")] * 7 + [lambda: image_processor(sys.argv[1])]
+threads = [threading.Thread(target=run, args=(load,)) for load in loads]
+for t in threads: t.start()
+for t in threads: t.join()
+print(errors)
+"""
+
+
+def test_first_loads_on_several_threads_at_once_all_succeed(tiny_siglip_dir: Path) -> None:
+    # In a fresh process, so transformers is imported for the first time by the racing threads (as when the
+    # app's first search and the precision check load the model together). Unguarded, about one such run in
+    # three failed with "cannot import name 'AutoModel' from 'transformers'": a race, so this catches a
+    # regression often, not always (each run costs seconds of imports).
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", _LOAD_FROM_THREADS, str(tiny_siglip_dir)], cwd=root,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.strip().splitlines()[-1] == "[]", run.stdout + run.stderr
