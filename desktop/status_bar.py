@@ -24,7 +24,7 @@ def progress_text(p: Progress, paused: bool) -> str:
     parts = [f"{p.stage.capitalize()} {p.done:,}/{p.total:,}"]
     if paused:
         parts.append("paused")
-    elif p.rate > 0:
+    elif p.rate > 0 and p.unit == "photos":  # "0.2 precisions/s" would mean nothing to anyone
         parts.append(f"{p.rate:.1f}/s")
         if p.eta_s is not None and p.done < p.total:
             parts.append(f"ETA {format_eta(p.eta_s)}")

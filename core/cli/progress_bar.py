@@ -24,7 +24,7 @@ class ProgressBar:
             self.finish()
             self._stage = p.stage
             self._bar = tqdm(
-                total=p.total, desc=f"{p.stage:<10}", file=self.out, unit=" photos", leave=self._tty,
+                total=p.total, desc=f"{p.stage:<10}", file=self.out, unit=f" {p.unit}", leave=self._tty,
                 mininterval=0.1 if self._tty else 5.0, dynamic_ncols=True, ascii=not self._tty,
             )
         if self._bar.total != p.total:
@@ -35,7 +35,7 @@ class ProgressBar:
         """A progress event relayed by the process that owns the library (core.session.owner)."""
         if event.get("event") == "progress":
             self.update(Progress(str(event["stage"]), int(event["done"]), int(event["total"]),
-                                 float(event.get("rate", 0.0)), None))
+                                 float(event.get("rate", 0.0)), None, str(event.get("unit", "photos"))))
 
     def finish(self) -> None:
         if self._bar is not None:

@@ -65,7 +65,7 @@ def check_precisions(
     """Measure fp32 and each candidate on `sample(the model's input size)`; returns every check (fp32
     first) and the choice."""
     handle = handle or TaskHandle()
-    handle.start("checking precision", 1 + len(candidates))
+    handle.start("checking precision", 1 + len(candidates), unit="precisions")
     reference_model = make("fp32", ())
     items = _preprocessed(reference_model, sample(reference_model.image_size))
     reference = _measure(reference_model, items)

@@ -125,7 +125,7 @@ class LibraryOwner:
             if event.kind == "progress" and event.progress is not None:
                 p = event.progress
                 emit({"event": "progress", "stage": p.stage, "done": p.done, "total": p.total,
-                      "rate": round(p.rate, 2)})
+                      "rate": round(p.rate, 2), "unit": p.unit})
 
         unsubscribe = self.queue.subscribe(relay)
         try:

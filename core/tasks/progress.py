@@ -21,6 +21,7 @@ class Progress:
     total: int
     rate: float  # items per second over the recent window
     eta_s: float | None  # None while the rate is unknown
+    unit: str = "photos"  # what done/total count; a rate and ETA are shown for photos only
 
     @property
     def fraction(self) -> float:
@@ -39,12 +40,13 @@ class TaskHandle:
         self._stage = ""
         self._done = 0
         self._total = 0
+        self._unit = "photos"
         self._window: list[tuple[float, int]] = []
 
     # -- called by the job ---------------------------------------------------------------------
-    def start(self, stage: str, total: int) -> None:
+    def start(self, stage: str, total: int, unit: str = "photos") -> None:
         with self._lock:
-            self._stage, self._done, self._total = stage, 0, total
+            self._stage, self._done, self._total, self._unit = stage, 0, total, unit
             self._window = [(time.monotonic(), 0)]
         self._emit()
 
@@ -98,7 +100,7 @@ class TaskHandle:
             rate = (d1 - d0) / (t1 - t0) if t1 > t0 else 0.0
             left = self._total - self._done
             eta = left / rate if rate > 0 else None
-            return Progress(self._stage, self._done, self._total, rate, eta)
+            return Progress(self._stage, self._done, self._total, rate, eta, self._unit)
 
     def _emit(self) -> None:
         if self._on_progress is not None:

@@ -48,3 +48,18 @@ def test_preferences_say_in_words_what_the_check_found(
     assert dialog.precision_evidence.text() == status.describe()
     assert "12 of your photos and 20 generated images" in status.describe()
     assert dialog.precision.currentData() == "auto"
+
+
+def test_the_precision_check_shows_as_a_step_of_indexing_without_a_photo_rate(tiny_siglip_dir: Path) -> None:
+    from core.embedding.calibration import generated_images
+    from core.embedding.embedder import load_embedder
+    from core.embedding.precision_check import check_precisions
+    from core.tasks.progress import Progress, TaskHandle
+    from desktop.status_bar import progress_text
+
+    shown: list[str] = []
+    handle = TaskHandle(on_progress=lambda p: shown.append(progress_text(p, paused=False)))
+    check_precisions(lambda precision, keep: load_embedder(str(tiny_siglip_dir), "cpu", precision),
+                     lambda size: generated_images(4), ["int8"], handle)
+    assert shown[0] == "Checking precision 0/2" and shown[-1] == "Checking precision 2/2"
+    assert progress_text(Progress("indexing", 5, 10, 2.0, 2.5), paused=False) == "Indexing 5/10 · 2.0/s · ETA 0:02"
