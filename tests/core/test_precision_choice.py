@@ -151,3 +151,52 @@ def test_the_command_line_reports_the_verdict_and_warns_about_a_failed_explicit_
 
     assert main(["status", *data]) == 0
     assert "int8 failed (min similarity" in capsys.readouterr().out
+
+
+def test_a_verdict_is_valid_for_one_revision_device_torch_and_cpu_only() -> None:
+    from core.embedding.fingerprint import fingerprint
+
+    machine = {"device": "cpu", "torch": "2.13.0", "cpu": "x", "cpu_features": ["avx2"], "cores": 2}
+    first = fingerprint("siglip2-base-224", "75de2d5", machine)
+    assert fingerprint("siglip2-base-224", "75de2d5", dict(machine)) == first
+    assert fingerprint("siglip2-base-224", "a-new-revision", machine) != first
+    for part, other in (("torch", "2.14.0"), ("cpu_features", ["avx2", "amx_bf16"]), ("device", "cuda")):
+        assert fingerprint("siglip2-base-224", "75de2d5", {**machine, part: other}) != first
+
+
+def test_an_explicit_precision_names_where_it_was_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.library.precision import requested_precision
+
+    assert requested_precision(None, "settings") == (None, "")
+    monkeypatch.setenv("LOOKALIKE_PRECISION", "int8")
+    assert requested_precision(None, "settings") == ("int8", "LOOKALIKE_PRECISION")
+    assert requested_precision("fp32", "--precision") == ("fp32", "--precision")  # the flag wins
+
+
+def test_searches_are_answered_while_the_check_runs(opened, tiny_siglip_dir: Path, photo_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    first = opened(tiny_siglip_dir, precision="fp32")  # vectors to search, made without a check
+    first.update()
+    first.close()
+    write_photo(photo_dir / "new.jpg", seed=77)
+    library = opened(tiny_siglip_dir)
+    in_check = threading.Event()
+
+    def hold_the_check(p) -> None:  # type: ignore[no-untyped-def]
+        if p.stage == "checking precision" and p.done == 1:
+            handle.pause()  # it waits at its next step, as a long check on a real model would still be running
+            in_check.set()
+
+    handle = TaskHandle(on_progress=hold_the_check)
+    job = threading.Thread(target=library.update, args=(handle,))
+    job.start()
+    try:
+        assert in_check.wait(60)
+        assert len(library.search_text("a dog", k=50)) == 12
+        assert len(library.search_image(photo_dir / "img_00.jpg", k=50)) == 12
+        assert library.status().precision.verdict is None  # the check is indeed still going
+    finally:
+        handle.resume()
+        job.join(60)
+    assert library.status().precision.verdict is not None and library.status().counts.indexed == 13
