@@ -23,7 +23,7 @@ from core.errors import LibraryError, StorageError
 from core.files.paths import default_data_dir
 from core.indexing.pipeline import IndexReport, Pipeline
 from core.indexing.scanner import ScanReport, move_paths, scan, scan_paths
-from core.library.precision import PrecisionChoice, PrecisionPlan, requested_precision
+from core.library.precision import PrecisionChoice
 from core.library.records import (
     FolderStatus,
     LibraryStatus,
@@ -98,12 +98,12 @@ class Library:
         try:
             self.settings = self._initial_settings(model or os.environ.get("LOOKALIKE_MODEL"))
             self.device = device or self.settings.device
-            # The user's explicit precision (this argument, the settings or LOOKALIKE_PRECISION); None: the
-            # precision check chooses (core.library.precision).
+            # The user's explicit precision (this argument, else the settings; LOOKALIKE_PRECISION below
+            # both); None: the precision check chooses (core.library.precision).
             self.precision = precision or _auto_is_none(self.settings.precision)
-            self._precision_by = "--precision" if precision else "settings"
-            self._precisions = PrecisionChoice(self.store, readonly)
-            self._plan: PrecisionPlan | None = None  # how the active model runs here, once known
+            self._precisions = PrecisionChoice(
+                self.store, readonly, self.precision, "--precision" if precision else "settings", self.device
+            )
             self.exclude = list(self.settings.exclude if exclude is None else exclude)
             self._active = self._new_active(self.settings.model or DEFAULT_MODEL)
         except BaseException:
@@ -176,7 +176,7 @@ class Library:
     def _load_embedder(self, source: str, download_progress: Callable[[int, int], None] | None) -> Embedder:
         from core.embedding.embedder import load_embedder
 
-        plan = self._precision_plan(source)
+        plan = self._precisions.plan(source, active=source == self.model_source)
         embedder = load_embedder(
             source, device=plan.device, precision=plan.precision, download_progress=download_progress,
             keep_float=plan.keep_float,
@@ -229,11 +229,10 @@ class Library:
             self.exclude = list(settings.exclude)
             if change.device or change.precision:
                 self.device, self.precision = settings.device, _auto_is_none(settings.precision)
-                self._precision_by = "settings"
-                self._plan = None
+                self._precisions.configure(self.precision, "settings", self.device)
                 self.unload_model()
             if new_active is not None:
-                self._plan = None
+                self._precisions.forget()
                 old, self._active = self._active, new_active
                 old.slot.unload()
                 # Save what only memory knows (a scan that removed photos), or switching back would rebuild.
@@ -241,40 +240,9 @@ class Library:
         return change
 
     # -- precision (core.library.precision) --------------------------------------------------------------
-    def _precision_plan(self, source: str | None = None) -> PrecisionPlan:
-        """How the model runs here: the explicit precision, else the stored verdict's, else fp32 (imports torch)."""
-        from core.embedding.device import pick_device
-
-        source = source or self.model_source
-        requested, by = requested_precision(self.precision, self._precision_by)
-        plan = self._precisions.plan(source, pick_device(self.device), requested, by)
-        if source == self.model_source:
-            self._plan = plan
-        return plan
-
-    def _settle_precision(self, handle: TaskHandle) -> frozenset[str | None]:
-        """Before indexing: run the precision check when one is due (a step of this job; searches go on
-        meanwhile), reload the model if the verdict changes its precision, and return the precisions whose
-        vectors are to be re-embedded."""
-        present = self.store.vector_precisions(self.model_key)
-        if self._plan is None and set(present) <= {"fp32"} and not self.store.counts(self.model_key).pending:
-            return frozenset()  # nothing to embed or to judge: no need to import torch for a plan
-        plan = self._plan if self._plan is not None else self._precision_plan()
-        if self._precisions.needs_check(plan, present) and (present or self.store.counts(self.model_key).pending):
-            plan = self._precisions.check(plan, self.model_source, self._sample_paths(), handle)
-            self._plan = plan
-        loaded = self._model.loaded_embedder()
-        if loaded is not None and (loaded.precision, loaded.keep_float) != (plan.precision, plan.keep_float):
-            self._model.unload()  # the next use loads it at the checked precision
-        return plan.stale(present)
-
-    def _sample_paths(self) -> list[str]:
-        """The photos the check samples: every readable one, in a stable order (it spreads over them)."""
-        return [p.path for p in self.store.list_photos(self.model_key) if p.status == "ok"]
-
-    def precision_plan(self) -> PrecisionPlan | None:
-        """How the active model runs, once it has loaded or indexed in this process (None before)."""
-        return self._plan
+    def precision_status(self) -> PrecisionStatus:
+        """The active model's precision and the check's evidence for it (never imports torch)."""
+        return self._precisions.status(self.model_key)
 
     # -- change notifications -------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
@@ -335,7 +303,8 @@ class Library:
         starting decoding processes costs seconds, far more than a handful of photos takes."""
         self._require_writable()
         handle = handle or TaskHandle()
-        stale = self._settle_precision(handle)
+        readable = lambda: [p.path for p in self.store.list_photos(self.model_key) if p.status == "ok"]  # noqa: E731
+        stale = self._precisions.settle(self.model_source, self.model_key, self._model, readable, handle)
         pending = self.store.pending_photos(self.model_key, stale)
         if not pending:
             handle.start("indexing", 0)
@@ -523,24 +492,6 @@ class Library:
             index_bytes=index_file.stat().st_size if index_file.exists() else 0,
             database_bytes=db_bytes,
             precision=self.precision_status(),
-        )
-
-    def precision_status(self) -> PrecisionStatus:
-        """The precision and its evidence, without loading torch: this process's plan once the model has
-        loaded or indexed, else the newest verdict stored for the model."""
-        plan = self._plan
-        verdict = plan.verdict if plan else self._precisions.newest_verdict(self.model_key)
-        if plan is None and verdict is not None:
-            requested, by = requested_precision(self.precision, self._precision_by)
-            plan = PrecisionPlan(verdict.device, requested or verdict.chosen, requested, by, verdict.fingerprint, verdict)
-        if plan is None:
-            requested, by = requested_precision(self.precision, self._precision_by)
-            return PrecisionStatus(requested, requested, by, None, None, 0)
-        counts = self.store.vector_precisions(self.model_key)
-        stale = plan.stale(counts)
-        return PrecisionStatus(
-            plan.precision, plan.requested, plan.requested_by, verdict, plan.warning,
-            sum(n for p, n in counts.items() if p in stale),
         )
 
     def _require_writable(self) -> None:

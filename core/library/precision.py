@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,12 +27,14 @@ from core.embedding.precision_check import check_precisions
 from core.embedding.precision_verdict import PrecisionVerdict
 from core.embedding.registry import resolve_model
 from core.errors import DecodeError
+from core.library.records import PrecisionStatus
 from core.tasks.progress import TaskHandle
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
     from core.embedding.embedder import Embedder
+    from core.embedding.model_slot import ModelSlot
     from core.store.database import Store
 
 
@@ -74,24 +76,77 @@ class PrecisionPlan:
 
 
 class PrecisionChoice:
-    """Plans, checks and remembers precisions for one library. Thread-safe (reads and writes go through
-    the store; the check itself runs on the indexing thread only)."""
+    """Plans, checks and remembers precisions for one library's active model. Plans may be made on any
+    thread (reads go through the store); the check runs on the indexing thread only."""
 
-    def __init__(self, store: Store, readonly: bool) -> None:
+    def __init__(self, store: Store, readonly: bool, explicit: str | None, explicit_by: str, device: str) -> None:
         self._store = store
         self._readonly = readonly
         self._digests: dict[str, tuple[Any, str]] = {}  # local folder -> (signature, digest)
+        self._plan: PrecisionPlan | None = None  # the active model's, once made in this process
+        self.configure(explicit, explicit_by, device)
 
-    def plan(self, source: str, device: str, requested: str | None, requested_by: str) -> PrecisionPlan:
-        """The precision to run `source` at on `device` (resolved, not "auto"). Imports torch."""
+    def configure(self, explicit: str | None, explicit_by: str, device: str) -> None:
+        """The user's explicit precision (None: the check chooses), where it was set, and the device setting.
+        Forgets the plan: the next use makes a new one."""
+        self._explicit, self._explicit_by, self._device = explicit, explicit_by, device
+        self._plan = None
+
+    def forget(self) -> None:
+        """The active model changed: its plan is made again on next use."""
+        self._plan = None
+
+    def plan(self, source: str, active: bool = True) -> PrecisionPlan:
+        """The precision to run `source` at on this device (imports torch); kept when it is the active model's."""
+        from core.embedding.device import pick_device
+
+        device = pick_device(self._device)
+        requested, requested_by = requested_precision(self._explicit, self._explicit_by)
         machine = machine_parts(device)
         resolved = resolve_model(source)
         weights = resolved.revision or self._local_digest(resolved.source)
         key = fingerprint(resolved.key, weights, machine)
         stored = self._store.precision_verdict(key)
         verdict = PrecisionVerdict.from_json(stored) if stored else None
-        precision = requested or (verdict.chosen if verdict else "fp32")
-        return PrecisionPlan(device, precision, requested, requested_by, key, verdict)
+        plan = PrecisionPlan(device, requested or (verdict.chosen if verdict else "fp32"), requested, requested_by,
+                             key, verdict)
+        if active:
+            self._plan = plan
+        return plan
+
+    def settle(
+        self, source: str, model_key: str, slot: ModelSlot, sample_paths: Callable[[], list[str]], handle: TaskHandle
+    ) -> frozenset[str | None]:
+        """Before indexing: run the check when one is due (a step of the job; searches go on meanwhile) on a
+        sample spread over `sample_paths()` (the library's readable photos, in a stable order), drop a loaded
+        model whose precision the verdict changes, and return the precisions whose vectors to re-embed."""
+        present = self._store.vector_precisions(model_key)
+        pending = self._store.counts(model_key).pending
+        if self._plan is None and set(present) <= {"fp32"} and not pending:
+            return frozenset()  # nothing to embed or to judge: no need to import torch for a plan
+        plan = self._plan if self._plan is not None else self.plan(source)
+        if self.needs_check(plan, present) and (present or pending):
+            plan = self._plan = self.check(plan, source, sample_paths(), handle)
+        loaded = slot.loaded_embedder()
+        if loaded is not None and (loaded.precision, loaded.keep_float) != (plan.precision, plan.keep_float):
+            slot.unload()  # the next use loads it at the checked precision
+        return plan.stale(present)
+
+    def status(self, model_key: str) -> PrecisionStatus:
+        """The precision and its evidence without importing torch: this process's plan once made, else the
+        newest verdict stored for the model."""
+        requested, requested_by = requested_precision(self._explicit, self._explicit_by)
+        plan = self._plan
+        verdict = plan.verdict if plan else self.newest_verdict(model_key)
+        if plan is None and verdict is not None:
+            plan = PrecisionPlan(verdict.device, requested or verdict.chosen, requested, requested_by,
+                                 verdict.fingerprint, verdict)
+        if plan is None:
+            return PrecisionStatus(requested, requested, requested_by, None, None, 0)
+        counts = self._store.vector_precisions(model_key)
+        stale = plan.stale(counts)
+        return PrecisionStatus(plan.precision, plan.requested, plan.requested_by, verdict, plan.warning,
+                               sum(n for p, n in counts.items() if p in stale))
 
     def needs_check(self, plan: PrecisionPlan, present: Iterable[str | None]) -> bool:
         """A check is due when none is stored and something depends on one: a faster precision to choose or
