@@ -4,7 +4,7 @@ viewer, show its folder, copy its path, find its look-alikes (the context menu).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from desktop.qt import QDesktopServices, QGuiApplication, QMenu, QPoint, QUrl, QWidget
@@ -37,15 +37,28 @@ def describe(path: str, width: int | None, height: int | None, taken_at: float |
     return "\n".join(lines)
 
 
-def photo_menu(parent: QWidget, path: str, find_lookalikes: Callable[[str], None]) -> QMenu:
+def photo_menu(
+    parent: QWidget, path: str, find_lookalikes: Callable[[str], None], companions: Sequence[str] = ()
+) -> QMenu:
+    """The photo's actions; `companions` are the RAW files of a RAW+JPEG pair this JPEG stands for."""
     menu = QMenu(parent)
     menu.addAction("Open", lambda: open_in_viewer(path))
     menu.addAction("Show in folder", lambda: show_in_folder(path))
     menu.addAction("Find look-alikes of this", lambda: find_lookalikes(path))
+    for raw in companions:
+        _add_raw_actions(menu, raw)
     menu.addSeparator()
     menu.addAction("Copy path", lambda: copy_path(path))
     return menu
 
 
-def show_photo_menu(parent: QWidget, at: QPoint, path: str, find_lookalikes: Callable[[str], None]) -> None:
-    photo_menu(parent, path, find_lookalikes).exec(at)
+def _add_raw_actions(menu: QMenu, raw: str) -> None:
+    name = os.path.basename(raw)
+    menu.addAction(f"Open the RAW ({name})", lambda: open_in_viewer(raw))
+    menu.addAction(f"Copy the RAW's path ({name})", lambda: copy_path(raw))
+
+
+def show_photo_menu(
+    parent: QWidget, at: QPoint, path: str, find_lookalikes: Callable[[str], None], companions: Sequence[str] = ()
+) -> None:
+    photo_menu(parent, path, find_lookalikes, companions).exec(at)

@@ -10,6 +10,7 @@ from core.embedding.registry import KNOWN_MODELS
 from core.library.records import PrecisionStatus
 from core.library.settings import DEVICES, PRECISIONS, Settings
 from desktop.qt import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -72,6 +73,8 @@ class PreferencesDialog(QDialog):
         self.precision_evidence.setWordWrap(True)
         if precision is not None and precision.warning:
             self.precision_evidence.setText(f"⚠ {precision.warning}")
+        self.raw_pairs = QCheckBox("Show a RAW+JPEG pair as two photos (default: one, shown by its JPEG)")
+        self.raw_pairs.setChecked(settings.raw_pairs == "both")
         self.exclude = QPlainTextEdit("\n".join(settings.exclude))
         self.exclude.setPlaceholderText("One per line: a folder (/home/me/Pictures/private) or a pattern (*.gif)")
         form = QFormLayout()
@@ -79,6 +82,7 @@ class PreferencesDialog(QDialog):
         form.addRow("Device", self.device)
         form.addRow("Precision", self.precision)
         form.addRow("", self.precision_evidence)
+        form.addRow("RAW files", self.raw_pairs)
         form.addRow("Exclude", self.exclude)
         note = QLabel("A new model indexes your photos again in the background; vectors of the old one are "
                       "kept, so switching back is instant.")
@@ -103,4 +107,5 @@ class PreferencesDialog(QDialog):
         return dataclasses.replace(
             self._settings, model=str(self.model.currentData()), device=str(self.device.currentData()),
             precision=str(self.precision.currentData()), exclude=tuple(line for line in lines if line),
+            raw_pairs="both" if self.raw_pairs.isChecked() else "one",
         )

@@ -46,6 +46,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -80,7 +81,7 @@ from PySide6.QtWidgets import (
 
 __all__ = [
     "QAbstractItemView", "QAbstractListModel", "QAction", "QApplication", "QBuffer", "QByteArray", "QColor",
-    "QComboBox", "QDesktopServices", "QDialog", "QDialogButtonBox", "QDragEnterEvent", "QDropEvent",
+    "QCheckBox", "QComboBox", "QDesktopServices", "QDialog", "QDialogButtonBox", "QDragEnterEvent", "QDropEvent",
     "QEvent", "QFileDialog", "QFont", "QFormLayout", "QFrame", "QGuiApplication", "QHBoxLayout",
     "QIODevice", "QIcon", "QImage", "QKeySequence", "QLabel", "QLineEdit", "QListView", "QListWidget",
     "QListWidgetItem", "QMainWindow", "QMenu", "QMessageBox", "QMimeData", "QModelIndex", "QObject",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from desktop.photo_actions import open_in_viewer, show_photo_menu
 from desktop.qt import QAbstractItemView, QListView, QModelIndex, QPoint, QSize, Qt, Signal
-from desktop.thumb_delegate import PathRole, ThumbDelegate
+from desktop.thumb_delegate import ItemRole, PathRole, ThumbDelegate
 from desktop.thumbnail_cache import ThumbnailCache
 
 
@@ -64,4 +64,4 @@ class ThumbView(QListView):
         index = self.indexAt(pos)
         if index.isValid():
             show_photo_menu(self, self.viewport().mapToGlobal(pos), str(index.data(PathRole)),
-                            self.chosen.emit)
+                            self.chosen.emit, getattr(index.data(ItemRole), "companions", ()))

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING
 
 import numpy as np
 from filelock import FileLock
@@ -24,6 +24,8 @@ from core.files.paths import default_data_dir
 from core.indexing.pipeline import IndexReport, Pipeline
 from core.indexing.scanner import ScanReport, move_paths, scan, scan_paths
 from core.library.precision import PrecisionChoice
+from core.library.query_images import ImageSource, query_vector
+from core.library.raw_pairs import Pairs, RawPairs
 from core.library.records import (
     FolderStatus,
     LibraryStatus,
@@ -42,7 +44,6 @@ from core.vectors.cache import IndexCache, index_file
 from core.vectors.index import VectorIndex
 
 if TYPE_CHECKING:
-    from PIL.Image import Image
 
     from core.embedding.embedder import Embedder
 
@@ -62,9 +63,6 @@ class _ActiveModel:
 
 def _auto_is_none(precision: str) -> str | None:
     return None if precision == "auto" else precision
-
-
-ImageSource: TypeAlias = "str | os.PathLike[str] | bytes | int | Image"
 
 
 class Library:
@@ -101,6 +99,7 @@ class Library:
             # The user's explicit precision (this argument, else the settings; LOOKALIKE_PRECISION below
             # both); None: the precision check chooses (core.library.precision).
             self.precision = precision or _auto_is_none(self.settings.precision)
+            self._pairs = RawPairs(self.store)
             self._precisions = PrecisionChoice(
                 self.store, readonly, self.precision, "--precision" if precision else "settings", self.device
             )
@@ -254,6 +253,7 @@ class Library:
     def _notify(self, changes: LibraryChanges) -> None:
         if not changes:
             return
+        self._pairs.invalidate()
         for callback in list(self._subscribers):
             callback(changes)
 
@@ -381,7 +381,7 @@ class Library:
     ) -> list[SearchResult]:
         """Look-alikes of a library photo (id or path), an image file anywhere, image bytes or a PIL image."""
         active = self._active
-        vec, self_id = self._query_vector(active, source)
+        vec, self_id = query_vector(self.store, active.key, active.slot, source)
         exclude = {self_id} if exclude_self and self_id is not None else set()
         return self._search(active, vec, k, exclude)
 
@@ -420,45 +420,14 @@ class Library:
         index = active.cache.get()
         if index is None:
             return []
-        hits = index.search(np.asarray(vec, dtype=np.float32), k, exclude=exclude)
+        pairs = self._pairs.current() if self.settings.raw_pairs == "one" else Pairs()
+        hits = index.search(np.asarray(vec, dtype=np.float32), k, exclude=exclude | pairs.hidden)
         photos = self.store.photos_by_ids(pid for pid, _ in hits)
         return [
-            SearchResult(pid, p.path, float(score), p.width, p.height, p.taken_at)
+            SearchResult(pid, p.path, float(score), p.width, p.height, p.taken_at, pairs.companions.get(pid, ()))
             for pid, score in hits
             if (p := photos.get(pid)) is not None
         ]
-
-    def _query_vector(self, active: _ActiveModel, source: ImageSource) -> tuple[np.ndarray, int | None]:
-        from core.imaging.decode import open_image, open_image_bytes
-
-        photo = self._library_photo(source)
-        dim = self.store.model_dim(active.key)
-        if photo is not None and dim is not None:
-            got, vecs = self.store.vectors_for_photos(active.key, dim, [photo.id])
-            if len(got):
-                return vecs[0], photo.id
-        if isinstance(source, int):
-            raise LibraryError(f"photo {source} is not in the library or not indexed yet")
-        # Busy from the moment we hold the embedder: an idle unload while the photo decodes would leave
-        # this call reloading weights the slot no longer knows about.
-        with active.slot.in_use():
-            embedder = active.slot.get()
-            if isinstance(source, bytes):
-                image = open_image_bytes(source, target=embedder.image_size)
-            elif isinstance(source, (str, os.PathLike)):
-                image = open_image(source, target=embedder.image_size)
-            else:
-                image = source.convert("RGB")
-            return embedder.embed_images([image])[0], photo.id if photo else None
-
-    def _library_photo(self, source: ImageSource) -> Photo | None:
-        if isinstance(source, bool):
-            return None
-        if isinstance(source, int):
-            return self.store.photo(source)
-        if isinstance(source, (str, os.PathLike)):
-            return self.store.photo_by_path(os.path.abspath(os.fspath(source)))
-        return None
 
     # -- reading --------------------------------------------------------------------------------
     def photo(self, photo_id: int) -> Photo | None:

@@ -23,6 +23,7 @@ class SearchResult:
     width: int | None
     height: int | None
     taken_at: float | None
+    companions: tuple[str, ...] = ()  # the RAW of a RAW+JPEG pair shown by this JPEG (core.library.raw_pairs)
 
 
 @dataclass(frozen=True)

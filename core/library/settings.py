@@ -26,7 +26,9 @@ USER_KEYS = {
     "precision": "auto (the fastest that passes the precision check), fp32, bf16, fp16, int8 or int8-mixed",
     "exclude": "folders or glob patterns skipped by scans (several values; none clears the list)",
     "results": "how many look-alikes a search shows (1-1000)",
+    "raw_pairs": "one (a RAW+JPEG pair is one photo, shown by its JPEG) or both (two photos)",
 }
+RAW_PAIRS = ("one", "both")
 
 
 class SettingsError(LookalikeError):
@@ -41,6 +43,7 @@ class Settings:
     exclude: tuple[str, ...] = ()  # folders or glob patterns skipped by scans
     thumb_size: int = 160
     results_k: int = 50
+    raw_pairs: str = "one"  # core.library.raw_pairs
 
     # -- reading and writing ------------------------------------------------------------------------
     @classmethod
@@ -96,7 +99,7 @@ class Settings:
         """The settings a user sets by name, as `lookalike settings` shows them."""
         return {
             "model": self.model, "device": self.device, "precision": self.precision,
-            "exclude": list(self.exclude), "results": self.results_k,
+            "exclude": list(self.exclude), "results": self.results_k, "raw_pairs": self.raw_pairs,
         }
 
 
@@ -113,8 +116,8 @@ def _checked(key: str, value: Any, saved: bool = False) -> Any:
 
         resolve_model(str(value))  # ModelError (a clear message) for an unknown key or a bad folder
         return str(value)
-    if key in ("device", "precision"):
-        allowed = DEVICES if key == "device" else PRECISIONS
+    if key in ("device", "precision", "raw_pairs"):
+        allowed = {"device": DEVICES, "precision": PRECISIONS, "raw_pairs": RAW_PAIRS}[key]
         if value not in allowed:
             raise SettingsError(f"{key} must be one of {', '.join(allowed)}, not {value!r}")
         return value

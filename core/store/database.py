@@ -208,6 +208,13 @@ class Store:
                 out.extend(_photo(r) for r in conn.execute(q))
         return out
 
+    def paths_with_suffixes(self, suffixes: Iterable[str]) -> list[tuple[int, str]]:
+        """(id, path) of readable photos whose name ends with one of `suffixes` (lower case, with the dot)."""
+        ends = [func.lower(photos.c.path).like(f"%{suffix}") for suffix in sorted(suffixes)]
+        with self.read() as conn:
+            q = select(photos.c.id, photos.c.path).where(photos.c.status == "ok", or_(*ends))
+            return [(int(i), str(p)) for i, p in conn.execute(q)]
+
     def apply_plan(self, plan: ScanPlan) -> AppliedPlan:
         """Write a scan's plan in one transaction: all of it lands, or none (core.store.scan_plan).
         An unchanged library's plan is empty: it takes no write lock at all."""

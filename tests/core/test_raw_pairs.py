@@ -1,0 +1,28 @@
+"""A RAW+JPEG pair (one shot, two files) is one photo in results, shown by its JPEG, the RAW within reach."""
+
+from __future__ import annotations
+
+from core.library.raw_pairs import find_pairs
+from core.library.settings import Settings, SettingsError
+
+
+def test_a_raw_beside_a_jpeg_of_the_same_name_is_represented_by_the_jpeg() -> None:
+    pairs = find_pairs([
+        (1, "/p/IMG_0001.JPG"), (2, "/p/IMG_0001.CR2"),  # the camera's RAW+JPEG, upper case
+        (3, "/p/IMG_0002.cr3"),  # a RAW alone stays a photo
+        (4, "/p/other/IMG_0001.NEF"),  # same name in another folder: not a pair
+        (5, "/p/sunset.jpeg"), (6, "/p/sunset.dng"), (7, "/p/sunset.png"),
+    ])
+    assert pairs.hidden == {2, 6}
+    assert pairs.companions == {1: ("/p/IMG_0001.CR2",), 5: ("/p/sunset.dng",)}
+
+
+def test_the_raw_pairs_setting_takes_one_or_both() -> None:
+    assert Settings().raw_pairs == "one"
+    assert Settings().with_value("raw_pairs", ["both"]).raw_pairs == "both"
+    try:
+        Settings().with_value("raw_pairs", ["two"])
+    except SettingsError as error:
+        assert "one, both" in str(error)
+    else:
+        raise AssertionError("an unknown value was accepted")
