@@ -4,6 +4,8 @@ Qt-free on purpose: `make_thumbnail` runs in worker threads; the GUI only reads 
 The cache key is the photo's absolute path, byte size, mtime and the thumbnail size, so an edited photo
 gets a fresh thumbnail and a stale one is simply never looked up again; the folder is kept under a byte
 budget (`DISK_BUDGET_MB`), least recently used thumbnails removed first, so stale ones age out.
+A valid thumbnail in the freedesktop shared cache (`core.imaging.shared_thumbnails`) is read instead of
+the photo; ours is still made from it and kept here, and nothing is ever written to that shared cache.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from core.files.atomic import write_atomically
 from core.files.folder_budget import FolderBudget, budget_from_env
 from core.files.paths import default_cache_dir
 from core.imaging.decode import open_image
+from core.imaging.shared_thumbnails import load_shared_thumbnail
 
 JPEG_QUALITY = 85
 # A photo's thumbnail is ~5 KB at 128 px, ~20 KB at 256 px, ~60 KB at 512 px (measured on a camera JPEG),
@@ -57,8 +60,11 @@ def make_thumbnail(path: str | os.PathLike[str], size: int, cache_dir: Path | No
     else:
         budget.used(out, st)
         return out
-    # `target` makes imageio's fast path decode a JPEG at reduced size (draft mode): much cheaper.
-    image = open_image(path, target=size)
+    # A file manager's valid thumbnail (freedesktop shared cache, only read) spares decoding the photo;
+    # else `target` makes imageio's fast path decode a JPEG at reduced size (draft mode): much cheaper.
+    image = load_shared_thumbnail(path, size)
+    if image is None:
+        image = open_image(path, target=size)
     image.thumbnail((size, size))
     out.parent.mkdir(parents=True, exist_ok=True)
 
