@@ -10,21 +10,24 @@ as the sensor saw it, so it is turned by its own EXIF orientation, else by the R
 the RAW's orientation into a JPEG preview that lacks EXIF.)
 
 `width`/`height` are the full sensor image's (LibRaw's visible area), upright, whatever was decoded.
-`taken_at` is LibRaw's capture time (EXIF DateTimeOriginal inside the RAW), None when the RAW has none.
+`taken_at` is the capture time from whatever is already at hand: LibRaw's (EXIF DateTimeOriginal) after a
+demosaic, else the JPEG preview's EXIF, else the first IFD of a TIFF-based RAW (DNG, NEF, CR2, ARW...);
+None when none of those has one. (Asking LibRaw for it costs an unpack of the sensor data: 130 ms at 24 MP.)
 """
 
 from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, BinaryIO, cast
 
 from PIL import Image
 
 from core.errors import DecodeError
-from core.imaging.meta import TAG_ORIENTATION, upright
+from core.imaging.meta import TAG_ORIENTATION, taken_at_of, upright
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +60,11 @@ def read_raw(handle: IO[bytes], name: str | None, target: int | None) -> RawImag
     """Decode the RAW in `handle`; with `target`, the image's shorter side is at least `target` if it can be."""
     import rawpy
 
-    data = handle.read()
+    head = handle.read(64)
+    handle.seek(0)
     try:
-        with rawpy.imread(io.BytesIO(data)) as raw:
-            return _read_opened(raw, name, target)
+        with rawpy.imread(_source(handle, name)) as raw:
+            found = _read_opened(raw, name, target)
     except DecodeError:
         raise
     except (MemoryError, rawpy.LibRawUnsufficientMemoryError):
@@ -70,13 +74,27 @@ def read_raw(handle: IO[bytes], name: str | None, target: int | None) -> RawImag
     except rawpy.LibRawFileUnsupportedError:
         reason = (
             UNSUPPORTED
-            if data.startswith(_RAW_MAGIC) or _is_cr3(data)
+            if head.startswith(_RAW_MAGIC) or _is_cr3(head)
             else "not a RAW file (unrecognised format)"
         )
         raise DecodeError(reason, name) from None
     except (rawpy.LibRawError, OSError, ValueError):  # LibRawIOError, LibRawDataError: the data ran out
         log.debug("reading RAW %s failed", name, exc_info=True)
         raise DecodeError(CORRUPT, name) from None
+    if found.taken_at is None and found.from_preview:
+        return replace(found, taken_at=_tiff_taken_at(handle))
+    return found
+
+
+def _source(handle: IO[bytes], name: str | None) -> BinaryIO | str:
+    """What LibRaw opens. Given a path it reads only what it needs (header, preview: ~2 ms), given a file
+    object it reads it whole (~60 ms for 50 MB). The handle's own /proc entry, where there is one, is a
+    path to the very file the caller checked, even if its name was swapped since."""
+    try:
+        fd_path = f"/proc/self/fd/{handle.fileno()}"
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return cast(BinaryIO, handle)
+    return fd_path if os.path.exists(fd_path) else name or cast(BinaryIO, handle)
 
 
 def _is_cr3(data: bytes) -> bool:
@@ -88,13 +106,11 @@ def _read_opened(raw: Any, name: str | None, target: int | None) -> RawImage:
     width, height = raw.sizes.width, raw.sizes.height
     if orientation >= 5:
         width, height = height, width
-    taken_at = _taken_at(raw)
-    preview = _preview(raw, name, orientation, target)
+    preview, preview_taken_at = _preview(raw, name, orientation, target)
     if preview is not None and _preview_is_enough(preview.size, (width, height), target):
-        return RawImage(preview, width, height, taken_at, from_preview=True)
-    return RawImage(
-        _demosaic(raw, name, (width, height), target), width, height, taken_at, from_preview=False
-    )
+        return RawImage(preview, width, height, preview_taken_at, from_preview=True)
+    image = _demosaic(raw, name, (width, height), target)
+    return RawImage(image, width, height, _libraw_taken_at(raw), from_preview=False)
 
 
 def _preview_is_enough(preview: tuple[int, int], sensor: tuple[int, int], target: int | None) -> bool:
@@ -104,28 +120,33 @@ def _preview_is_enough(preview: tuple[int, int], sensor: tuple[int, int], target
     return min(preview) >= min(target, min(sensor))
 
 
-def _preview(raw: Any, name: str | None, raw_orientation: int, target: int | None) -> Image.Image | None:
-    """The embedded preview, upright and RGB, or None when there is none or it is unreadable."""
+def _preview(
+    raw: Any, name: str | None, raw_orientation: int, target: int | None
+) -> tuple[Image.Image | None, datetime | None]:
+    """The embedded preview, upright and RGB, and its EXIF capture time; None when there is none or it is
+    unreadable."""
     import rawpy
 
     try:
         thumb = raw.extract_thumb()
     except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):
-        return None
+        return None, None
     except rawpy.LibRawError:
         log.debug("%s: the RAW's preview is unreadable, demosaicing instead", name, exc_info=True)
-        return None
+        return None, None
     try:
         if thumb.format == rawpy.ThumbFormat.JPEG:
             return _jpeg_preview(thumb.data, raw_orientation, target)
         if thumb.format == rawpy.ThumbFormat.BITMAP and thumb.data.ndim == 3 and thumb.data.shape[2] == 3:
-            return upright(Image.fromarray(thumb.data, "RGB"), raw_orientation)
+            return upright(Image.fromarray(thumb.data, "RGB"), raw_orientation), None
     except Exception:  # a broken preview costs speed, not the photo: the sensor data is still there
         log.debug("%s: the RAW's preview is unreadable, demosaicing instead", name, exc_info=True)
-    return None
+    return None, None
 
 
-def _jpeg_preview(data: bytes, raw_orientation: int, target: int | None) -> Image.Image:
+def _jpeg_preview(
+    data: bytes, raw_orientation: int, target: int | None
+) -> tuple[Image.Image, datetime | None]:
     with Image.open(io.BytesIO(data), formats=["JPEG"]) as img:
         if target:
             # DCT-domain scaling keeps both sides >= target, so "is it large enough" still answers the same.
@@ -135,7 +156,7 @@ def _jpeg_preview(data: bytes, raw_orientation: int, target: int | None) -> Imag
         # The preview's own EXIF orientation wins; LibRaw writes the RAW's there when the camera wrote none.
         own = exif.get(TAG_ORIENTATION) if TAG_ORIENTATION in exif else None
         orientation = own if isinstance(own, int) and 1 <= own <= 8 else raw_orientation
-        return upright(img.convert("RGB"), orientation)
+        return upright(img.convert("RGB"), orientation), _real(taken_at_of(img))
 
 
 def _demosaic(raw: Any, name: str | None, sensor: tuple[int, int], target: int | None) -> Image.Image:
@@ -157,9 +178,22 @@ def _demosaic(raw: Any, name: str | None, sensor: tuple[int, int], target: int |
     return Image.fromarray(pixels, "RGB")
 
 
-def _taken_at(raw: Any) -> datetime | None:
-    """LibRaw's capture time; it reports the Unix epoch when the RAW has none."""
+def _libraw_taken_at(raw: Any) -> datetime | None:
+    """LibRaw's capture time (free once the sensor data is unpacked)."""
     stamp = getattr(getattr(raw, "other", None), "timestamp", None)  # rawpy >= 0.22
-    if not isinstance(stamp, datetime) or stamp.year <= 1970:
+    return _real(stamp) if isinstance(stamp, datetime) else None
+
+
+def _tiff_taken_at(handle: IO[bytes]) -> datetime | None:
+    """TIFF-based RAWs keep the capture time in their first IFD, which Pillow reads without any pixels."""
+    try:
+        handle.seek(0)
+        with Image.open(handle, formats=["TIFF"]) as img:
+            return _real(taken_at_of(img))
+    except Exception:  # not TIFF-based (CR3, RAF, ORF, RW2) or an odd header: no date, not a failure
         return None
-    return stamp
+
+
+def _real(stamp: datetime | None) -> datetime | None:
+    """LibRaw says the Unix epoch (and writes it into previews' EXIF) when a RAW has no capture time."""
+    return stamp if stamp is not None and stamp.year > 1970 else None

@@ -103,9 +103,15 @@ def test_a_jpeg_previews_own_exif_orientation_wins(tmp_path: Path) -> None:
     assert halves(photo.image)[2:] == FROM_PREVIEW[::-1]  # upside down: left and right swap
 
 
-def test_capture_time_comes_from_the_raw(tmp_path: Path) -> None:
-    dated = load_photo(write_dng(tmp_path / "a.dng", taken_at="2021:05:06 07:08:09"), target=224)
-    undated = load_photo(write_dng(tmp_path / "b.dng"), target=224)
+# Three sources, by path: a JPEG preview's EXIF, a TIFF-based RAW's first IFD, LibRaw after a demosaic.
+@pytest.mark.parametrize(
+    "options",
+    [{"jpeg_preview": True}, {}, {"preview": None}],
+    ids=["jpeg preview", "bitmap preview", "demosaic"],
+)
+def test_capture_time_comes_from_the_raw(tmp_path: Path, options: dict) -> None:
+    dated = load_photo(write_dng(tmp_path / "a.dng", taken_at="2021:05:06 07:08:09", **options), target=224)
+    undated = load_photo(write_dng(tmp_path / "b.dng", **options), target=224)
     assert (dated.taken_at, undated.taken_at) == (datetime(2021, 5, 6, 7, 8, 9), None)
 
 
