@@ -23,12 +23,14 @@ from core.imaging.convert import to_rgb
 from core.imaging.formats import (
     EXTENSION_LABELS,
     PILLOW_FORMATS,
+    RAW_LABELS,
     ensure_plugins,
     label_for_pillow_format,
     sniff,
     without_png_text,
 )
 from core.imaging.meta import orientation_of, taken_at_of, upright
+from core.imaging.raw import read_raw
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +134,8 @@ def _decode(handle: IO[bytes], name: str | None, ext_label: str | None, target: 
     head = handle.read(64)
     handle.seek(0)
     content_label = sniff(head)
+    if ext_label in RAW_LABELS and content_label in (None, "TIFF"):  # most RAWs are TIFF inside
+        return _decode_raw(handle, name, ext_label, target)
     try:
         photo = _decode_checked(handle, name, content_label, target)
     except DecodeError as exc:
@@ -143,6 +147,15 @@ def _decode(handle: IO[bytes], name: str | None, ext_label: str | None, target: 
     if ext_label and ext_label != photo.format:
         log.info("%s: file extension says %s but content is %s", name, ext_label, photo.format)
     return photo
+
+
+def _decode_raw(handle: IO[bytes], name: str | None, label: str, target: int | None) -> DecodedPhoto:
+    """A camera RAW goes to LibRaw (a mislabelled JPEG or PNG was left to Pillow by the caller)."""
+    with handle:
+        raw = read_raw(handle, name, target)
+    _check_size((raw.width, raw.height), name)
+    image = _shrink(raw.image, target) if target else raw.image
+    return DecodedPhoto(image, raw.width, raw.height, raw.taken_at, label)
 
 
 def _decode_checked(

@@ -21,6 +21,22 @@ EXTENSION_LABELS: dict[str, str] = {
     ".avif": "AVIF",
 }
 
+# Camera RAW files: read by core.imaging.raw (LibRaw), never by Pillow. One label per maker; DNG is its own.
+RAW_EXTENSION_LABELS: dict[str, str] = {
+    ".cr2": "Canon RAW",
+    ".cr3": "Canon RAW",
+    ".nef": "Nikon RAW",
+    ".arw": "Sony RAW",
+    ".dng": "DNG",
+    ".orf": "Olympus RAW",
+    ".rw2": "Panasonic RAW",
+    ".raf": "Fujifilm RAW",
+    ".pef": "Pentax RAW",
+    ".srw": "Samsung RAW",
+}
+RAW_LABELS: frozenset[str] = frozenset(RAW_EXTENSION_LABELS.values())
+EXTENSION_LABELS.update(RAW_EXTENSION_LABELS)
+
 # The only Pillow plugins ever tried: exotic decoders (PSD, EPS, FITS...) are attack surface we don't need.
 # AVIF before HEIF so Pillow's own AVIF plugin (libavif) gets AVIF files, not libheif.
 PILLOW_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF", "HEIF")

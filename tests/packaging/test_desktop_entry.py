@@ -26,6 +26,15 @@ MIME_BY_LABEL = {
     "BMP": {"image/bmp"},
     "HEIC": {"image/heic", "image/heif"},
     "AVIF": {"image/avif"},
+    "Canon RAW": {"image/x-canon-cr2", "image/x-canon-cr3"},
+    "Nikon RAW": {"image/x-nikon-nef"},
+    "Sony RAW": {"image/x-sony-arw"},
+    "DNG": {"image/x-adobe-dng"},
+    "Olympus RAW": {"image/x-olympus-orf"},
+    "Panasonic RAW": {"image/x-panasonic-rw2"},
+    "Fujifilm RAW": {"image/x-fuji-raf"},
+    "Pentax RAW": {"image/x-pentax-pef"},
+    "Samsung RAW": {"image/x-samsung-srw"},
 }
 
 
