@@ -26,3 +26,29 @@ def test_the_raw_pairs_setting_takes_one_or_both() -> None:
         assert "one, both" in str(error)
     else:
         raise AssertionError("an unknown value was accepted")
+
+
+def test_a_library_shows_a_raw_and_jpeg_pair_once_and_both_when_asked(tmp_path, tiny_siglip_dir) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from core.library.facade import Library
+    from tests.dnggen import write_dng
+    from tests.imagegen import write_photo
+
+    folder = tmp_path / "shoot"
+    write_photo(folder / "IMG_0001.JPG", seed=1)
+    write_dng(folder / "IMG_0001.DNG")  # the same shot's RAW
+    write_dng(folder / "IMG_0002.DNG")  # a RAW alone
+    write_photo(folder / "other.jpg", seed=2)
+    with Library(tmp_path / "data", model=str(tiny_siglip_dir), workers=0) as library:
+        library.add_folder(folder)
+        library.update()
+        assert library.status().counts.indexed == 4  # every file is indexed; only results pair them
+        results = library.search_image(folder / "other.jpg", k=10)
+        names = sorted(r.path.rsplit("/", 1)[1] for r in results)
+        assert names == ["IMG_0001.JPG", "IMG_0002.DNG", "other.jpg"]
+        jpeg = next(r for r in results if r.path.endswith("IMG_0001.JPG"))
+        assert jpeg.companions == (str(folder / "IMG_0001.DNG"),)
+
+        library.apply_settings(replace(library.settings, raw_pairs="both"))
+        assert len(library.search_image(folder / "other.jpg", k=10)) == 4
