@@ -3,6 +3,8 @@
 Run: .venv/bin/python benchmarks/decode_speed.py
 Writes a photo-like 12 MP JPEG (4000x3000, with EXIF) to a temp dir, times the full decode against the
 fast path, and compares the two after a SigLIP-style squash to 224x224 (bilinear, like the HF processor).
+Then the same pixels saved twice more, without and with an embedded Display P3 profile, time what colour
+management costs on the fast and the full path (the P3 profile is built by tests/iccprofiles.py).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.imaging.decode import load_photo  # noqa: E402
-from tests.imagegen import write_photo  # noqa: E402
+from tests.iccprofiles import display_p3_profile  # noqa: E402
+from tests.imagegen import photo_like, write_photo  # noqa: E402
 
 TARGET = 224
 REPEATS = 10
@@ -65,6 +68,20 @@ def main() -> None:
         print(f"fast path image {photo.image.size}, reported original {photo.width}x{photo.height}")
         mean, worst, cosine = compare(model_input(load_photo(path).image), model_input(photo.image))
         print(f"at {TARGET}x{TARGET}: mean |diff| {mean:.2f}/255, max {worst:.0f}, pixel cosine {cosine:.5f}")
+        profile_costs(Path(tmp))
+
+
+def profile_costs(folder: Path) -> None:
+    """The same 12 MP pixels without and with an embedded Display P3 profile, fast and full path."""
+    pixels = photo_like(7, (4000, 3000))
+    plain, p3 = folder / "plain.jpg", folder / "p3.jpg"
+    pixels.save(plain, quality=90)
+    pixels.save(p3, quality=90, icc_profile=display_p3_profile())
+    print("12 MP JPEG, same pixels, without / with an embedded Display P3 profile:")
+    for label, target in (("fast", TARGET), ("full", None)):
+        without = ms_per_call(lambda t=target: load_photo(plain, target=t))
+        with_p3 = ms_per_call(lambda t=target: load_photo(p3, target=t))
+        print(f"  {label} path: no profile {without:7.1f} ms   Display P3 {with_p3:7.1f} ms")
 
 
 if __name__ == "__main__":

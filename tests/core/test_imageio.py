@@ -17,6 +17,7 @@ from PIL import Image
 
 from core.errors import DecodeError
 from core.imaging import decode as imageio
+from core.imaging.convert import NEUTRAL
 from core.imaging.decode import (
     SUPPORTED_EXTENSIONS,
     is_supported_name,
@@ -119,29 +120,29 @@ def test_cmyk_jpeg_becomes_rgb(tmp_path: Path) -> None:
     assert red > 200 and green < 60 and blue < 60
 
 
-def test_palette_transparency_lands_on_white(tmp_path: Path) -> None:
+def test_palette_transparency_lands_on_neutral_grey(tmp_path: Path) -> None:
     img = Image.new("P", (16, 16), 1)
     img.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
     img.putpixel((0, 0), 0)
     path = _save(img, tmp_path / "p.png", transparency=0)
     image = open_image(path)
-    assert image.getpixel((0, 0)) == (255, 255, 255)
+    assert image.getpixel((0, 0)) == NEUTRAL
     assert image.getpixel((5, 5)) == (255, 0, 0)
 
 
-def test_rgba_transparent_pixel_comes_back_white(tmp_path: Path) -> None:
+def test_rgba_transparent_pixel_comes_back_neutral_grey(tmp_path: Path) -> None:
     img = Image.new("RGBA", (16, 16), (0, 0, 255, 255))
     img.putpixel((0, 0), (10, 20, 30, 0))
     image = open_image(_save(img, tmp_path / "alpha.png"))
-    assert image.getpixel((0, 0)) == (255, 255, 255)
+    assert image.getpixel((0, 0)) == NEUTRAL
     assert image.getpixel((8, 8)) == (0, 0, 255)
 
 
-def test_la_is_composited_on_white(tmp_path: Path) -> None:
+def test_la_is_composited_on_neutral_grey(tmp_path: Path) -> None:
     img = Image.new("LA", (16, 16), (0, 255))
     img.putpixel((3, 3), (0, 0))
     image = open_image(_save(img, tmp_path / "la.png"))
-    assert image.getpixel((3, 3)) == (255, 255, 255)
+    assert image.getpixel((3, 3)) == NEUTRAL
     assert image.getpixel((8, 8)) == (0, 0, 0)
 
 
