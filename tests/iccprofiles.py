@@ -18,11 +18,17 @@ _BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0
 DISPLAY_P3 = ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060))
 # Adobe RGB (1998): its own primaries and a pure gamma of 563/256 (2.19921875).
 ADOBE_RGB = ((0.640, 0.330), (0.210, 0.710), (0.150, 0.060))
+SRGB = ((0.640, 0.330), (0.300, 0.600), (0.150, 0.060))
 SRGB_PARAMETERS = (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045)
 
 
 def display_p3_profile() -> bytes:
     return matrix_profile("Display P3 (test)", DISPLAY_P3, _parametric_curve(SRGB_PARAMETERS))
+
+
+def srgb_matrix_profile() -> bytes:
+    """sRGB as a camera or editor might write it: other bytes than Pillow's own sRGB profile, same colours."""
+    return matrix_profile("sRGB (test)", SRGB, _parametric_curve(SRGB_PARAMETERS))
 
 
 def adobe_rgb_profile() -> bytes:

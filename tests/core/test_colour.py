@@ -12,11 +12,13 @@ import pytest
 from PIL import Image, ImageCms, ImageDraw
 
 from core.embedding.embedder import load_embedder
+from core.imaging import colour
+from core.imaging.colour import to_srgb
 from core.imaging.convert import NEUTRAL
 from core.imaging.decode import load_photo, open_image
 from core.imaging.thumbnails import make_thumbnail
 from tests.handmade import signed_16_bit_tiff
-from tests.iccprofiles import adobe_rgb_profile, display_p3_profile
+from tests.iccprofiles import adobe_rgb_profile, display_p3_profile, srgb_matrix_profile
 from tests.imagegen import photo_like
 
 PROFILES: dict[str, Callable[[], bytes]] = {"display_p3": display_p3_profile, "adobe_rgb": adobe_rgb_profile}
@@ -83,11 +85,26 @@ def test_wide_gamut_photo_embeds_like_its_srgb_conversion(
     assert float(vectors[0] @ vectors[1]) >= 0.999
 
 
-def test_srgb_profile_leaves_pixels_exactly_as_stored(tmp_path: Path) -> None:
-    image = _vivid()
-    srgb_bytes = ImageCms.ImageCmsProfile(SRGB).tobytes()
+@pytest.mark.parametrize("make", [lambda: ImageCms.ImageCmsProfile(SRGB).tobytes(), srgb_matrix_profile])
+def test_srgb_profile_is_skipped_and_leaves_pixels_exactly_as_stored(
+    tmp_path: Path, make: Callable[[], bytes]
+) -> None:
+    image, srgb_bytes = _vivid(), make()
+    assert to_srgb(image, srgb_bytes) is image  # no transform run at all: the common case keeps its speed
     image.save(tmp_path / "tagged.png", icc_profile=srgb_bytes)
     assert np.array_equal(_pixels(open_image(tmp_path / "tagged.png")), _pixels(image))
+
+
+def test_a_profile_s_transform_is_built_once(tmp_path: Path) -> None:
+    profile = (
+        display_p3_profile() + b"\x00" * 4
+    )  # bytes no other test uses, so this test owns its cache entry
+    for seed in (1, 2, 3):
+        photo_like(seed).save(tmp_path / f"{seed}.png", icc_profile=profile)
+    misses = colour._transform_for.cache_info().misses
+    for seed in (1, 2, 3):
+        open_image(tmp_path / f"{seed}.png")
+    assert colour._transform_for.cache_info().misses == misses + 1
 
 
 def test_broken_profile_is_treated_as_srgb(tmp_path: Path) -> None:
