@@ -16,6 +16,7 @@ from core.imaging import colour
 from core.imaging.colour import to_srgb
 from core.imaging.convert import NEUTRAL
 from core.imaging.decode import load_photo, open_image
+from core.imaging.formats import ensure_plugins
 from core.imaging.thumbnails import make_thumbnail
 from tests.handmade import signed_16_bit_tiff
 from tests.iccprofiles import adobe_rgb_profile, display_p3_profile, srgb_matrix_profile
@@ -70,6 +71,19 @@ def test_fast_path_and_thumbnail_carry_the_conversion(tmp_path: Path, name: str)
     expected = reference.resize(shown.size, Image.Resampling.LANCZOS)
     # The thumbnail is a quality-85 JPEG: ~3 levels from the reference, ~8.5 from the unconverted photo.
     assert np.abs(_pixels(shown) - _pixels(expected)).mean() < 4.0
+
+
+def test_iphone_style_p3_heic_decodes_to_its_srgb_conversion_on_both_paths(tmp_path: Path) -> None:
+    image, profile = _vivid((1600, 1200)), display_p3_profile()
+    path = tmp_path / "iphone.heic"
+    ensure_plugins()  # pillow-heif's writer too
+    image.save(path, format="HEIF", quality=95, icc_profile=profile)
+    with Image.open(path) as stored:
+        reference = _reference(stored.convert("RGB"), profile)
+    assert np.abs(_pixels(load_photo(path).image) - _pixels(reference)).max() <= 1
+    small = load_photo(path, target=224).image
+    expected = reference.resize(small.size, Image.Resampling.LANCZOS)
+    assert np.abs(_pixels(small) - _pixels(expected)).mean() < 2.0
 
 
 @pytest.mark.parametrize("name", PROFILES)
