@@ -284,6 +284,7 @@ def status_json(s: LibraryStatus) -> dict:
         "photos": c.photos, "indexed": c.indexed, "pending": c.pending, "failed": c.failed,
         "offline": c.offline,
         "failures": [{"path": p, "reason": r} for p, r in s.failures],
+        "skipped": len(s.skipped),  # of "failed" and "failures": formats we know but do not index
         "index_bytes": s.index_bytes,
         "database_bytes": s.database_bytes,
         "precision": precision_json(s.precision),
@@ -326,9 +327,14 @@ def format_status(s: LibraryStatus) -> str:
         lines.append(f"precision: {s.precision.describe()}")
         if s.precision.warning:
             lines.append(f"warning: {s.precision.warning}")
-    if s.failures:
+    skipped = s.skipped
+    unreadable = [f for f in s.failures if f not in skipped]
+    if unreadable:
         lines.append("failed photos:")
-        lines += [f"  {p}: {r}" for p, r in s.failures]
+        lines += [f"  {p}: {r}" for p, r in unreadable]
+    if skipped:
+        lines.append("not indexed (formats Lookalike does not read; counted as failed):")
+        lines += [f"  {p}: {r}" for p, r in skipped]
     return "\n".join(lines)
 
 

@@ -1,9 +1,9 @@
 """Decoding photos: a format whitelist, EXIF-upright RGB, a fast path for small targets, specific failures.
 
 Every failure is a `DecodeError` whose `reason` is short and meant for the user ("truncated or corrupt
-JPEG data", "permission denied"). Nothing here mutates Pillow's global settings: truncated files stay
-errors (`ImageFile.LOAD_TRUNCATED_IMAGES` is left False) and our own pixel limit is checked on the header
-before any pixel is decoded.
+JPEG data", "permission denied"). Truncated files stay errors (`ImageFile.LOAD_TRUNCATED_IMAGES` is left
+False). The one Pillow setting changed is its decompression-bomb guard, set from our own pixel limit
+(`MAX_PIXELS`), which is checked on the header before any pixel is decoded.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from core.imaging.formats import (
     sniff,
     without_png_text,
 )
+from core.imaging.heif_pixels import heif_primary_image
 from core.imaging.meta import orientation_of, taken_at_of, upright
 from core.imaging.raw import read_raw
 from core.imaging.variants import tiff_refusal, unsupported_detail
@@ -38,9 +39,17 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(EXTENSION_LABELS)
 
-# Our own limit. Pillow's decompression-bomb guard (2 x Image.MAX_IMAGE_PIXELS, ~179 MP) fires before
-# it, so today ~179 MP is the effective limit: 200 MP phone photos are refused (README says so).
-MAX_PIXELS = 200_000_000
+# Lookalike's pixel limit, checked on the header before decoding. 300 MP: above the largest photos
+# cameras and phones make (200 MP phones write 12240x16320 = 200 MP; a 102 MP Fujifilm GFX 100,
+# a 61 MP Sony), with room for stitched panoramas, while decoding stays under 1.5 GB of memory: JPEG
+# decodes shrunk (draft), PNG/TIFF need 3 bytes a pixel (0.9 GB), HEIF 4.5 at its peak (measured 0.9 GB
+# at 200 MP, see core.imaging.heif_pixels). Measured by tests/core/test_formats.py.
+MAX_PIXELS = 300_000_000
+# Pillow's own guard warns above MAX_IMAGE_PIXELS and refuses above twice that, in `Image.open`, before
+# our check; its default (~89 MP, refusing at ~179 MP) turned away 200 MP phone photos. Set to our limit,
+# Pillow only warns about images our check then refuses, and still refuses a bomb (a tiny file claiming
+# 10^10 pixels) from its header, before allocating anything. Worker processes import this module too.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # Smaller than this is an icon, a tracking pixel or a spacer, not a photo worth indexing.
 MIN_SIDE = 8
 
@@ -200,16 +209,19 @@ def _decode_image(handle: IO[bytes], name: str | None, target: int | None) -> De
         label = label_for_pillow_format(img.format)
         header_size = img.size
         _check_size(header_size, name)
-        if target:
-            # JPEG: DCT-domain scaling; HEIF: an embedded thumbnail. Both keep both sides >= target, so the
-            # shorter side is >= target whatever the rotation. Others ignore draft and decode in full.
-            img.draft(None, (target, target))
-        img.load()
+        # JPEG: DCT-domain scaling; HEIF: an embedded thumbnail. Both keep both sides >= target, so the
+        # shorter side is >= target whatever the rotation. Others ignore draft and decode in full.
+        drafted = img.draft(None, (target, target)) if target else None
+        pixels = _full_heif(img, handle, target) if drafted is None else None
+        if pixels is None:
+            img.load()
+            pixels = img
         # Read after load: PNG may keep eXIf after the pixels, and TIFF/HEIF orient themselves on load
-        # (their orientation tag is gone by then, so it is not applied twice).
+        # (their orientation tag is gone by then, so it is not applied twice; the HEIF plugin drops it
+        # on open already, which is why `_full_heif` may skip `img.load()`).
         orientation = orientation_of(img)
         taken_at = taken_at_of(img)
-        rgb = to_rgb(img)
+        rgb = to_rgb(pixels)
         profile = img.info.get("icc_profile")
     if target:
         rgb = _shrink(rgb, target)
@@ -217,6 +229,12 @@ def _decode_image(handle: IO[bytes], name: str | None, target: int | None) -> De
     rgb = to_srgb(rgb, profile)
     width, height = header_size if orientation < 5 else header_size[::-1]
     return DecodedPhoto(upright(rgb, orientation), width, height, taken_at, label)
+
+
+def _full_heif(img: Image.Image, handle: IO[bytes], target: int | None) -> Image.Image | None:
+    """HEIF decoded in full, reduced strip by strip without the plugin's full-size copy (0.88 GB, not
+    1.37, at 200 MP: core.imaging.heif_pixels); None for any other format."""
+    return heif_primary_image(handle, target) if img.format == "HEIF" else None
 
 
 def _check_size(size: tuple[int, int], name: str | None) -> None:
@@ -246,11 +264,12 @@ def _shrink(img: Image.Image, target: int) -> Image.Image:
 
 
 def _bomb_reason(message: str) -> str:
-    """Pillow's own bomb guard (about 179 MP by default) can fire in `Image.open` before our check."""
+    """Pillow's guard fires in `Image.open` before our check (above 2 x MAX_PIXELS): name our limit, not its."""
     numbers = [int(word.strip("()")) for word in message.split() if word.strip("()").isdigit()]
-    if len(numbers) >= 2:
-        return f"image too large: {numbers[0] // 1_000_000} megapixels exceeds the {numbers[1] // 1_000_000} megapixel limit"
-    return "image too large (decompression bomb guard)"
+    limit = MAX_PIXELS // 1_000_000
+    if numbers:
+        return f"image too large: {numbers[0] // 1_000_000} megapixels exceeds the {limit} megapixel limit"
+    return f"image too large: over the {limit} megapixel limit"
 
 
 def _unidentified_reason(label: str | None, refusal: BaseException | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import threading
 
@@ -19,6 +20,12 @@ EXTENSION_LABELS: dict[str, str] = {
     ".heic": "HEIC",
     ".heif": "HEIC",
     ".avif": "AVIF",
+    # Canon, Fujifilm and Sony cameras write HEIF as .hif.
+    ".hif": "HEIC",
+    # Stereo and multi-picture JPEG (3D cameras, some phones): Pillow reads it as MPO; we use the first frame.
+    ".mpo": "JPEG",
+    # JPEG File Interchange Format, the name some browsers and Windows save JPEGs under.
+    ".jfif": "JPEG",
 }
 
 # Camera RAW files: read by core.imaging.raw (LibRaw), never by Pillow. One label per maker; DNG is its own.
@@ -36,6 +43,32 @@ RAW_EXTENSION_LABELS: dict[str, str] = {
 }
 RAW_LABELS: frozenset[str] = frozenset(RAW_EXTENSION_LABELS.values())
 EXTENSION_LABELS.update(RAW_EXTENSION_LABELS)
+
+# Image formats we know but do not index, and why not, in the words `lookalike status` lists them with.
+# Named so a user sees why a file beside their photos is missing from search, instead of it vanishing.
+# Not here (never listed): vector art and icons (.svg, .ico), documents (.pdf), text; not photos at all.
+# JPEG XL: no Pillow plugin is installed (pillow-jxl-plugin would add one); JPEG 2000 and Photoshop:
+# Pillow reads them, but their decoders are attack surface no camera or phone file needs.
+SKIPPED_EXTENSIONS: dict[str, str] = {
+    ".psd": "Photoshop documents (.psd)",
+    ".psb": "Photoshop large documents (.psb)",
+    ".xcf": "GIMP images (.xcf)",
+    ".kra": "Krita images (.kra)",
+    ".jxl": "JPEG XL images (.jxl)",
+    ".jp2": "JPEG 2000 images (.jp2)",
+    ".j2k": "JPEG 2000 images (.j2k)",
+    ".jpf": "JPEG 2000 images (.jpf)",
+    ".jpx": "JPEG 2000 images (.jpx)",
+    ".exr": "OpenEXR images (.exr)",
+    ".hdr": "Radiance HDR images (.hdr)",
+}
+
+
+def skip_reason(name: str) -> str | None:
+    """Why a file with this name is listed but not indexed, or None when its extension is not skipped."""
+    kind = SKIPPED_EXTENSIONS.get(os.path.splitext(name)[1].lower())
+    return f"{kind} are not supported" if kind else None
+
 
 # The only Pillow plugins ever tried: exotic decoders (PSD, EPS, FITS...) are attack surface we don't need.
 # AVIF before HEIF so Pillow's own AVIF plugin (libavif) gets AVIF files, not libheif.

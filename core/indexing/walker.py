@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from core.imaging.decode import is_supported_name
+from core.imaging.formats import skip_reason
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,7 @@ class FileStat:
     path: str  # as stored: valid UTF-8 (see storable_path)
     size: int
     mtime_ns: int
-    problem: str | None = None  # set when the entry can never be read as a photo (FIFO, bad name)
+    problem: str | None = None  # set when the entry can never be read as a photo (FIFO, bad name, .psd)
 
 
 def storable_path(path: str) -> tuple[str, str | None]:
@@ -41,6 +42,9 @@ def walk_photos(
     root: str, skip_dirs: frozenset[str] = frozenset(), exclude: Sequence[str] = ()
 ) -> Iterator[FileStat]:
     """Every supported photo below `root`: hidden names skipped, symlinks followed, loops never.
+
+    Files in a format we know but skip (core.imaging.formats.SKIPPED_EXTENSIONS) come too, with their
+    reason as the `problem`: the store keeps them as failed photos, so status lists why they are missing.
 
     `skip_dirs` are other library folders nested inside this one; they are walked on their own.
     """
@@ -74,20 +78,17 @@ def _visit(entry: os.DirEntry[str], skip_dirs: frozenset[str], stack: list[str])
             if entry.path not in skip_dirs:
                 stack.append(entry.path)
             return None
-        if not is_supported_name(entry.name):
+        if not _is_listed_name(entry.name):
             return None
         st = entry.stat()
     except OSError:
         return None  # vanished while listing, or a dangling symlink
-    path, problem = storable_path(entry.path)
-    if problem is None and not stat.S_ISREG(st.st_mode):
-        problem = "not a regular file (a pipe, socket or device named like a photo)"
-    return FileStat(path, st.st_size, st.st_mtime_ns, problem)
+    return _judged(entry.path, st)
 
 
 def stat_photo(path: str) -> FileStat | None:
     """One file, judged as `walk_photos` would judge it; None when it is gone or not a photo name."""
-    if not is_supported_name(os.path.basename(path)):
+    if not _is_listed_name(os.path.basename(path)):
         return None
     try:
         st = os.stat(path)
@@ -95,9 +96,19 @@ def stat_photo(path: str) -> FileStat | None:
         return None
     if stat.S_ISDIR(st.st_mode):
         return None
+    return _judged(path, st)
+
+
+def _is_listed_name(name: str) -> bool:
+    return is_supported_name(name) or skip_reason(name) is not None
+
+
+def _judged(path: str, st: os.stat_result) -> FileStat:
     stored, problem = storable_path(path)
     if problem is None and not stat.S_ISREG(st.st_mode):
         problem = "not a regular file (a pipe, socket or device named like a photo)"
+    if problem is None:
+        problem = skip_reason(path)
     return FileStat(stored, st.st_size, st.st_mtime_ns, problem)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.embedding.precision_verdict import CandidateCheck, PrecisionVerdict
+from core.imaging.formats import skip_reason
 from core.indexing.pipeline import IndexReport
 from core.indexing.scanner import ScanReport
 from core.library.settings import Settings
@@ -65,10 +66,16 @@ class LibraryStatus:
     model: str
     folders: list[FolderStatus]
     counts: Counts
-    failures: list[tuple[str, str]]  # (path, reason)
+    failures: list[tuple[str, str]]  # (path, reason), skipped formats included: `counts.failed` counts them
     index_bytes: int
     database_bytes: int
     precision: PrecisionStatus | None = None
+
+    @property
+    def skipped(self) -> list[tuple[str, str]]:
+        """The failures that are files in a format we know but do not index (.psd, .jxl...): the walk
+        lists them as failed photos so a user learns why they are missing (core.imaging.formats)."""
+        return [(path, reason) for path, reason in self.failures if reason == skip_reason(path)]
 
 
 @dataclass(frozen=True)
