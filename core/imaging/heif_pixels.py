@@ -30,12 +30,12 @@ def heif_primary_image(handle: IO[bytes], target: int | None) -> Image.Image:
     data = memoryview(heif.data)
     factor = min(width, height) // (3 * target) if target else 1
     if factor <= 1:
-        return Image.frombuffer(mode, (width, height), data, "raw", mode, stride, 1).copy()
+        return Image.frombuffer(mode, (width, height), heif.data, "raw", mode, stride, 1).copy()
     rows = STRIP_ROWS // factor * factor or factor  # a multiple of the factor: no box spans two strips
     out = Image.new(mode, (-(-width // factor), -(-height // factor)))
     for top in range(0, height, rows):
         count = min(rows, height - top)
-        strip = Image.frombuffer(mode, (width, count), data[top * stride : (top + count) * stride], "raw",
-                                 mode, stride, 1)
+        rows_data = data[top * stride : (top + count) * stride]  # a view: no copy of libheif's buffer
+        strip = Image.frombuffer(mode, (width, count), rows_data, "raw", mode, stride, 1)  # type: ignore[arg-type]
         out.paste(strip.reduce(factor), (0, top // factor))
     return out
