@@ -12,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pillow_heif
 import pytest
 from PIL import Image
@@ -58,6 +59,19 @@ def test_mpo_decodes_its_first_frame(tmp_path: Path) -> None:
     photo = load_photo(path, target=32)
     assert photo.format == "JPEG"
     assert _close(photo.image.getpixel((10, 10)), (220, 20, 20))
+
+
+def test_heic_reduced_in_strips_matches_the_plugins_full_decode(tmp_path: Path) -> None:
+    from core.imaging.decode import _shrink
+    from tests.imagegen import photo_like
+
+    path = tmp_path / "phone.heic"
+    pillow_heif.from_pillow(photo_like(3, (4000, 3000))).save(path, quality=90, tile_size=512,
+                                                          enc_params={"preset": "ultrafast"})
+    pillow_heif.register_heif_opener()
+    with Image.open(path) as full:  # the plugin: full size in Pillow, then our usual shrink
+        expected = np.asarray(_shrink(full.convert("RGB"), 224))
+    assert np.array_equal(np.asarray(load_photo(path, target=224).image), expected)
 
 
 # --- known formats we skip: listed with their reason ------------------------------------------------------
