@@ -78,7 +78,7 @@ def _visit(entry: os.DirEntry[str], skip_dirs: frozenset[str], stack: list[str])
             if entry.path not in skip_dirs:
                 stack.append(entry.path)
             return None
-        if not _is_listed_name(entry.name):
+        if not is_listed_name(entry.name):
             return None
         st = entry.stat()
     except OSError:
@@ -88,7 +88,7 @@ def _visit(entry: os.DirEntry[str], skip_dirs: frozenset[str], stack: list[str])
 
 def stat_photo(path: str) -> FileStat | None:
     """One file, judged as `walk_photos` would judge it; None when it is gone or not a photo name."""
-    if not _is_listed_name(os.path.basename(path)):
+    if not is_listed_name(os.path.basename(path)):
         return None
     try:
         st = os.stat(path)
@@ -99,7 +99,9 @@ def stat_photo(path: str) -> FileStat | None:
     return _judged(path, st)
 
 
-def _is_listed_name(name: str) -> bool:
+def is_listed_name(name: str) -> bool:
+    """A photo we read, or an image format we know and skip (listed with its reason): what scans and the
+    watcher follow."""
     return is_supported_name(name) or skip_reason(name) is not None
 
 

@@ -32,9 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.errors import Cancelled
-from core.imaging.decode import is_supported_name
 from core.indexing.scanner import ScanReport
-from core.indexing.walker import is_excluded, is_hidden_below
+from core.indexing.walker import is_excluded, is_hidden_below, is_listed_name
 from core.library.facade import Library, LibraryChanges, UpdateReport
 from core.library.intents import Intent, Moves, Refresh, SaveIndex, Update
 from core.library.write_queue import Job, JobEvent, WriteQueue
@@ -202,7 +201,7 @@ class LibraryWatcher:
 
     # -- events (watchdog's threads) ----------------------------------------------------------------
     def changed(self, root: str, path: str, is_directory: bool) -> None:
-        wanted = is_directory or is_supported_name(os.path.basename(path))
+        wanted = is_directory or is_listed_name(os.path.basename(path))
         if wanted and self._keep_below(root, path):
             self._debouncer.touch(path)
 
