@@ -21,7 +21,7 @@ def test_settings_are_shown_set_checked_and_cleared(tmp_path: Path) -> None:
     shown = run("settings", *data, "--json")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout) == {"model": None, "device": "auto", "precision": "auto", "exclude": [],
-                                         "results": 50}
+                                         "results": 50, "raw_pairs": "one"}
     assert run("settings", *data, "exclude", "*.png", "Trash/*").returncode == 0
     assert json.loads(run("settings", *data, "--json").stdout)["exclude"] == ["*.png", "Trash/*"]
     assert run("settings", *data, "exclude").returncode == 0  # no pattern clears the list

@@ -256,7 +256,7 @@ def test_long_text_is_truncated_to_the_text_positions(embedders: dict[str, Embed
 @pytest.mark.parametrize("family", ["siglip", "siglip2"])
 @pytest.mark.parametrize("fmt", ["JPEG", "HEIF"])
 def test_fast_decode_path_embeds_like_the_full_decode(
-    embedders: dict[str, Embedder], tmp_path: Path, family: str, fmt: str
+    embedders: dict[str, Embedder], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, family: str, fmt: str
 ) -> None:
     """The JPEG draft / HEIC thumbnail fast path must not change what the model sees (cosine >= 0.99).
 
@@ -265,7 +265,6 @@ def test_fast_decode_path_embeds_like_the_full_decode(
     import json
 
     from core.imaging.decode import open_image
-    from tests.imagegen import write_photo
 
     embedder = embedders[family]
     if family == "siglip2":
@@ -273,9 +272,24 @@ def test_fast_decode_path_embeds_like_the_full_decode(
         config = json.loads((folder / "preprocessor_config.json").read_text())
         (folder / "preprocessor_config.json").write_text(json.dumps({**config, "max_num_patches": 256}))
         embedder = load_embedder(str(folder), device="cpu", precision="fp32")
-    suffix = ".jpg" if fmt == "JPEG" else ".heic"
-    paths = [write_photo(tmp_path / f"p{i}{suffix}", seed=300 + i, size=(2400, 1800)) for i in range(4)]
+    paths = _fast_path_photos(fmt, tmp_path_factory)
     fast = embedder.embed_images([open_image(p, target=embedder.image_size) for p in paths])
     full = embedder.embed_images([open_image(p) for p in paths])
     cosines = (fast * full).sum(axis=1)
     assert cosines.min() >= 0.99, cosines
+
+
+_FAST_PATH_PHOTOS: dict[str, list[Path]] = {}
+
+
+def _fast_path_photos(fmt: str, factory: pytest.TempPathFactory) -> list[Path]:
+    """Four 2400x1800 photos in `fmt`, written once for both model families (a HEIC takes seconds to encode)."""
+    from tests.imagegen import write_photo
+
+    if fmt not in _FAST_PATH_PHOTOS:
+        folder = factory.mktemp(f"fast-path-{fmt}")
+        suffix = ".jpg" if fmt == "JPEG" else ".heic"
+        _FAST_PATH_PHOTOS[fmt] = [
+            write_photo(folder / f"p{i}{suffix}", seed=300 + i, size=(2400, 1800)) for i in range(4)
+        ]
+    return _FAST_PATH_PHOTOS[fmt]
