@@ -43,6 +43,8 @@ def write_dng(
     jpeg_preview: bool = False,
     taken_at: str | None = None,
     preview_exif_orientation: int | None = None,
+    preview_icc_profile: bytes | None = None,
+    preview_rgb: np.ndarray | None = None,
 ) -> Path:
     """A DNG at `path`: `sensor` (width, height) of CFA data, an RGB `preview` (None: a 16x16 stub, as
     LibRaw needs an IFD0), stored uncompressed or as JPEG (with its own EXIF orientation if one is given),
@@ -57,7 +59,7 @@ def write_dng(
     cfa_tags.append((50717, "I", 1, WHITE_LEVEL, True))
     with tifffile.TiffWriter(path) as tif:
         tif.write(
-            preview_pixels(pw, ph),
+            preview_pixels(pw, ph) if preview_rgb is None else preview_rgb,
             photometric="rgb",
             rowsperstrip=ph,
             subfiletype=1,
@@ -66,11 +68,11 @@ def write_dng(
         )
         tif.write(sensor_cfa(*sensor), photometric=32803, subfiletype=0, extratags=cfa_tags)
     if jpeg_preview:
-        _jpeg_compress_preview(path, preview_exif_orientation)
+        _jpeg_compress_preview(path, preview_exif_orientation, preview_icc_profile)
     return path
 
 
-def _jpeg_compress_preview(path: Path, exif_orientation: int | None) -> None:
+def _jpeg_compress_preview(path: Path, exif_orientation: int | None, icc_profile: bytes | None = None) -> None:
     """Turn IFD0's uncompressed preview into a JPEG one in place (tifffile writes JPEG only with imagecodecs).
 
     The JPEG is smaller than the raw strip, so it fits where the strip was; the tags say JPEG/YCbCr as a
@@ -82,7 +84,8 @@ def _jpeg_compress_preview(path: Path, exif_orientation: int | None) -> None:
         exif = Image.Exif()
         if exif_orientation is not None:
             exif[0x0112] = exif_orientation
-        Image.fromarray(page.asarray(), "RGB").save(jpeg, "JPEG", quality=95, exif=exif)
+        options = {"icc_profile": icc_profile} if icc_profile else {}
+        Image.fromarray(page.asarray(), "RGB").save(jpeg, "JPEG", quality=95, exif=exif, **options)
         data = _without_jfif(jpeg.getvalue()) if exif_orientation is not None else jpeg.getvalue()
         offset = page.dataoffsets[0]
         assert len(data) <= page.databytecounts[0]

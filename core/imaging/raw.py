@@ -27,6 +27,7 @@ from typing import IO, Any, BinaryIO, cast
 from PIL import Image
 
 from core.errors import DecodeError
+from core.imaging.colour import to_srgb
 from core.imaging.meta import TAG_ORIENTATION, taken_at_of, upright
 
 log = logging.getLogger(__name__)
@@ -156,7 +157,9 @@ def _jpeg_preview(
         # The preview's own EXIF orientation wins; LibRaw writes the RAW's there when the camera wrote none.
         own = exif.get(TAG_ORIENTATION) if TAG_ORIENTATION in exif else None
         orientation = own if isinstance(own, int) and 1 <= own <= 8 else raw_orientation
-        return upright(img.convert("RGB"), orientation), _real(taken_at_of(img))
+        # A camera set to Adobe RGB tags its preview with that profile: shown and embedded in sRGB like any photo.
+        rgb = to_srgb(img.convert("RGB"), img.info.get("icc_profile"))
+        return upright(rgb, orientation), _real(taken_at_of(img))
 
 
 def _demosaic(raw: Any, name: str | None, sensor: tuple[int, int], target: int | None) -> Image.Image:

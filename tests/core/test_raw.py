@@ -3,11 +3,13 @@ with specific reasons for broken files, and indexed by a real Library like any p
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from core.errors import DecodeError
 from core.imaging.decode import is_supported_name, load_photo
@@ -157,3 +159,25 @@ def test_a_library_indexes_a_dng_beside_a_jpeg(library: Library, tmp_path: Path)
     raw = next(p for p in library.photos() if p.path.endswith("raw.dng"))
     assert (raw.width, raw.height, raw.status) == (400, 600, "ok")
     assert raw.taken_at == datetime(2021, 5, 6, 7, 8, 9).timestamp()
+
+
+def test_a_preview_tagged_adobe_rgb_is_shown_in_srgb(tmp_path: Path) -> None:
+    # Cameras set to Adobe RGB tag their embedded preview with it; shown untagged it looks dull.
+    from PIL import ImageCms
+
+    from tests.iccprofiles import adobe_rgb_profile
+
+    profile = adobe_rgb_profile()
+    # Mid-tones, which the profile moves (saturated primaries would only be clipped to the sRGB gamut).
+    pixels = np.zeros((400, 600, 3), np.uint8)
+    pixels[:, :300] = (90, 140, 70)
+    pixels[:, 300:] = (160, 110, 150)
+    path = write_dng(tmp_path / "adobe.dng", sensor=(600, 400), preview=(600, 400), jpeg_preview=True,
+                     preview_icc_profile=profile, preview_rgb=pixels)
+    decoded = np.asarray(load_photo(path, target=300).image, dtype=float)
+    stored = Image.fromarray(pixels, "RGB")
+    expected = ImageCms.profileToProfile(stored, ImageCms.ImageCmsProfile(io.BytesIO(profile)),
+                                         ImageCms.createProfile("sRGB"), outputMode="RGB")
+    expected = np.asarray(expected.resize(decoded.shape[1::-1]), dtype=float)
+    untouched = np.asarray(stored.resize(decoded.shape[1::-1]), dtype=float)
+    assert np.abs(decoded - expected).mean() < 2 < 6 < np.abs(decoded - untouched).mean()
