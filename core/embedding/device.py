@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import subprocess
@@ -93,7 +94,8 @@ def pick_precision(device: str, requested: str | None = None) -> str:
 
 def allowed_precisions(device: str) -> tuple[str, ...]:
     """What may run on `device`: fp32 and every candidate the precision check measures there."""
-    return ("fp32", *check_candidates(device), *(("int8-mixed",) if "int8" in check_candidates(device) else ()))
+    candidates = check_candidates(device)
+    return ("fp32", *candidates, *(("int8-mixed",) if "int8" in candidates else ()))
 
 
 def check_candidates(device: str) -> tuple[str, ...]:
@@ -108,6 +110,7 @@ def check_candidates(device: str) -> tuple[str, ...]:
     return ("fp16",)
 
 
+@functools.cache  # the CPU does not change while the process runs; every plan asks
 def cpu_features() -> frozenset[str]:
     """The CPU's instruction-set flags that decide low-precision speed (Linux /proc/cpuinfo; empty elsewhere)."""
     try:

@@ -9,6 +9,7 @@ the digest until a weights file changes).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -58,6 +59,7 @@ def fingerprint(model_key: str, weights: str, machine: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:32]
 
 
+@functools.cache
 def _cpu_name() -> str:
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:

@@ -103,7 +103,7 @@ def _check_mixed(make: MakeEmbedder, items: list, reference: Measured, handle: T
     """int8 with the outlier-hit layer groups kept float; more groups each try, up to MIXED_TRIES."""
     fp32 = make("fp32", ())
     try:
-        errors = int8_errors(fp32.model(), lambda: _embed_all(fp32, items[:8], with_texts=True))
+        errors = int8_errors(fp32.model(), lambda: _embed_images_and_texts(fp32, items[:8]))
     finally:
         fp32.unload()
     ranked = ranked_groups(errors)
@@ -135,10 +135,10 @@ def _measure(embedder: Embedder, items: list) -> Measured:
     return Measured(vectors, _texts(embedder), len(items) / max(seconds, 1e-9))
 
 
-def _embed_all(embedder: Embedder, items: list, with_texts: bool) -> None:
+def _embed_images_and_texts(embedder: Embedder, items: list) -> None:
+    """Feed both towers, so the int8 error of every linear layer is measured."""
     embedder.embed_preprocessed(items)
-    if with_texts:
-        _texts(embedder)
+    _texts(embedder)
 
 
 def _texts(embedder: Embedder) -> np.ndarray | None:

@@ -121,11 +121,13 @@ class PrecisionChoice:
         sample spread over `sample_paths()` (the library's readable photos, in a stable order), drop a loaded
         model whose precision the verdict changes, and return the precisions whose vectors to re-embed."""
         present = self._store.vector_precisions(model_key)
-        pending = self._store.counts(model_key).pending
-        if self._plan is None and set(present) <= {"fp32"} and not pending:
-            return frozenset()  # nothing to embed or to judge: no need to import torch for a plan
-        plan = self._plan if self._plan is not None else self.plan(source)
-        if self.needs_check(plan, present) and (present or pending):
+        plan = self._plan
+        if plan is None:
+            if set(present) <= {"fp32"} and not self._store.counts(model_key).pending:
+                return frozenset()  # nothing to embed or to judge: no need to import torch for a plan
+            plan = self.plan(source)
+        # Counting pending photos costs a scan of the library: only when a check could be due (once).
+        if self.needs_check(plan, present) and (present or self._store.counts(model_key).pending):
             plan = self._plan = self.check(plan, source, sample_paths(), handle)
         loaded = slot.loaded_embedder()
         if loaded is not None and (loaded.precision, loaded.keep_float) != (plan.precision, plan.keep_float):
