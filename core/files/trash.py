@@ -35,6 +35,9 @@ import send2trash
 
 _NEVER_DELETES = "(Lookalike never deletes permanently)"
 _PERMISSION_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+# A trash folder that cannot be made or used where it must be; others (a full disk, a name too long for its
+# .trashinfo) are worded by the system's own message.
+_NO_TRASH_ERRNOS = _PERMISSION_ERRNOS | {errno.ENOENT, errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.ELOOP}
 
 
 @dataclass(frozen=True)
@@ -146,16 +149,24 @@ def _failure_reason(path: str, error: OSError) -> str:
     its folder's permissions now."""
     folder = os.path.dirname(path)
     no_trash = f"no trash is available for {folder}: not moved {_NEVER_DELETES}"
-    if isinstance(error, send2trash.TrashPermissionError) or _names_the_trash(path, error):
-        return no_trash
-    if error.errno in _PERMISSION_ERRNOS:
-        if not os.access(folder, os.W_OK | os.X_OK):
-            return f"the folder {folder} is read-only: not moved"
-        if not os.access(path, os.W_OK):
-            return "the file is read-only, and the trash takes only files you may change: not moved"
+    if isinstance(error, send2trash.TrashPermissionError):
+        return no_trash  # a volume whose root will not take a .Trash-<uid>
+    if error.errno in _PERMISSION_ERRNOS and (read_only := _read_only_reason(path)):
+        return read_only
+    if _names_the_trash(path, error) and error.errno in _NO_TRASH_ERRNOS:
+        return no_trash  # the trash's folders cannot be made where they must be
     if error.errno is None and "mount point" in str(error):
         return no_trash  # plat_other could not find the volume that should hold this file's trash
     return f"could not be moved to the trash ({error.strerror or error}): not moved"
+
+
+def _read_only_reason(path: str) -> str | None:
+    folder = os.path.dirname(path)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is read-only: not moved"
+    if not os.access(path, os.W_OK):
+        return "the file is read-only, and the trash takes only files you may change: not moved"
+    return None
 
 
 def _names_the_trash(path: str, error: OSError) -> bool:

@@ -248,11 +248,15 @@ def test_one_failure_never_stops_the_others(trash: Path, library: Path, tmp_path
     first, second = _photo(library, "a.jpg"), _photo(library, "b.jpg")
     outside = _photo(tmp_path / "private")
     gone = TrashRequest(str(library / "gone.jpg"), 1, 1)
-    outcomes = move_to_trash([_request(first), gone, _request(outside), _request(second)], [str(library)])
-    assert [o.path for o in outcomes] == [str(first), gone.path, str(outside), str(second)]
-    assert [o.trashed for o in outcomes] == [True, False, False, True]
+    # 250 characters: a legal name whose "<name>.trashinfo" is too long, so Send2Trash itself fails.
+    long_named = _photo(library, "x" * 246 + ".jpg")
+    requests = [_request(first), gone, _request(outside), _request(long_named), _request(second)]
+    outcomes = move_to_trash(requests, [str(library)])
+    assert [o.path for o in outcomes] == [r.path for r in requests]
+    assert [o.trashed for o in outcomes] == [True, False, False, False, True]
+    assert outcomes[3].reason == "could not be moved to the trash (File name too long): not moved"
     assert _trashed_files(trash) == ["a.jpg", "b.jpg"]
-    assert outside.read_bytes() == PHOTO_BYTES
+    assert outside.read_bytes() == long_named.read_bytes() == PHOTO_BYTES
 
 
 def test_a_relative_path_is_never_resolved_against_the_working_folder(
