@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import send2trash
 
 _NEVER_DELETES = "(Lookalike never deletes permanently)"
+_VANISHED = "vanished since it was grouped: nothing to move"
 _PERMISSION_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 # A trash folder that cannot be made or used where it must be; others (a full disk, a name too long for its
 # .trashinfo) are worded by the system's own message.
@@ -71,8 +72,8 @@ def _move_one(request: TrashRequest, real_roots: Sequence[str]) -> TrashOutcome:
     refusal = _refusal(request, real_roots)
     if refusal is not None:
         return _kept(request, refusal)
-    moved_bytes = os.lstat(request.path).st_size  # what moves: the file, or a symlink itself
     try:
+        moved_bytes = os.lstat(request.path).st_size  # what moves: the file, or a symlink itself
         send2trash.send2trash(request.path)
     except OSError as error:
         return _kept(request, _failure_reason(request.path, error))
@@ -98,7 +99,7 @@ def _refusal(request: TrashRequest, real_roots: Sequence[str]) -> str | None:
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
-        return "vanished since it was grouped: nothing to move"
+        return _VANISHED
     except OSError as error:
         return f"could not be read ({error.strerror or error}): not moved"
     if not stat.S_ISREG(st.st_mode):
@@ -147,6 +148,8 @@ def _windows_drive_keeps_a_recycle_bin(path: str) -> bool:
 def _failure_reason(path: str, error: OSError) -> str:
     """A sentence for the user from Send2Trash's error, told apart by what it names and by the file's and
     its folder's permissions now."""
+    if not os.path.lexists(path):
+        return _VANISHED  # removed by something else between the checks and the move
     folder = os.path.dirname(path)
     no_trash = f"no trash is available for {folder}: not moved {_NEVER_DELETES}"
     if isinstance(error, send2trash.TrashPermissionError):
