@@ -30,8 +30,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from core.errors import Cancelled, DecodeError
+from core.imaging.pixel_print import PRINT_VERSION
 from core.indexing.scanner import file_hash
 from core.store.database import Photo, Store, bump_generation, encode_vector, insert_vectors, update_photos
+from core.store.duplicates import save_prints
 from core.tasks.progress import TaskHandle
 
 # Decoded photos waiting for the model, per batch: 3 batches keep the model busy while a slow file (a
@@ -62,6 +64,7 @@ class Prepared:
     height: int | None = None
     taken_at: float | None = None
     pixels: dict[str, np.ndarray] | None = None
+    print: bytes | None = None  # core.imaging.pixel_print, for duplicate finding
     error: str | None = None
 
 
@@ -77,12 +80,14 @@ class IndexReport:
 def prepare(photo_id: int, path: str, target: int, preprocess: Callable[[Any], dict]) -> Prepared:
     """Runs in a worker process: hash the bytes, decode, preprocess. Never raises for a bad photo."""
     from core.imaging.decode import load_photo
+    from core.imaging.pixel_print import SIDE, pixel_print
 
     out = Prepared(photo_id)
     try:
         before = os.stat(path)
         out.hash = file_hash(path)
-        decoded = load_photo(path, target=target)
+        # The print needs SIDE pixels; only tiny test models ask for less (real ones take 224+).
+        decoded = load_photo(path, target=max(target, SIDE))
         after = os.stat(path)
         if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
             out.hash, out.error = None, "file changed while it was being read; it will be retried"
@@ -90,6 +95,7 @@ def prepare(photo_id: int, path: str, target: int, preprocess: Callable[[Any], d
         out.width, out.height = decoded.width, decoded.height
         out.taken_at = decoded.taken_at.timestamp() if decoded.taken_at else None
         out.pixels = preprocess(decoded.image)
+        out.print = pixel_print(decoded.image)
     except DecodeError as exc:
         out.error = exc.reason
     except FileNotFoundError:
@@ -239,6 +245,7 @@ class Pipeline:
                 {"b_id": p.photo_id, "hash": p.hash, "status": "failed", "error": p.error} for p in bad
             ])
             insert_vectors(conn, self.embedder.key, fresh, self.embedder.precision)  # type: ignore[arg-type]
+            save_prints(conn, [(p.hash, p.print) for p in ok if p.hash and p.print], PRINT_VERSION)
             if ok:
                 bump_generation(conn, self.embedder.key)
 

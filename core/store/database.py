@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from core.errors import StorageError
+from core.store import duplicates as dup_rows
 from core.store import precision_checks as checks
 from core.store.migrations import STEPS, Step, check_version, stored_version, upgrade
 from core.store.scan_plan import AppliedPlan, ScanPlan, apply_plan
@@ -245,11 +246,17 @@ class Store:
         with self.read() as conn:
             return [_photo(r) for r in conn.execute(q)]
 
-    def pending_photos(self, model: str, stale: Collection[str | None] = ()) -> list[Photo]:
+    def pending_photos(
+        self, model: str, stale: Collection[str | None] = (), print_version: int | None = None
+    ) -> list[Photo]:
         """Readable photos that have no vector for `model` yet (never read, or new content), then those
         whose vector was made at a precision in `stale` (None: not recorded) and must be made again.
-        New photos come first: a photo missing from search matters more than a slightly worse vector."""
+        New photos come first: a photo missing from search matters more than a slightly worse vector.
+        With `print_version`, photos lacking a pixel print of that version are read again too (their
+        vector is reused: a library from before prints gets them without embedding anything)."""
         needed, first = ~_has_vector(model), []
+        if print_version is not None:
+            needed = or_(needed, dup_rows.lacks_print(print_version))
         if stale:  # ordered by "has a vector" (false sorts first): new photos, then the ones made again
             needed, first = or_(needed, _has_vector(model, stale)), [_has_vector(model)]
         q = select(photos).where(photos.c.status == "ok", needed).order_by(*first, photos.c.id)

@@ -58,9 +58,22 @@ def _v2_precisions(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_precision_checks_model ON precision_checks (model)"))
 
 
+def _v3_duplicates(conn: Connection) -> None:
+    """Schema 3: pixel prints (made for existing photos by the next update, which decodes them again but
+    embeds nothing) and the user's duplicate decisions."""
+    conn.execute(text(
+        "CREATE TABLE pixel_prints (hash VARCHAR NOT NULL, print BLOB NOT NULL, version INTEGER NOT NULL, "
+        "PRIMARY KEY (hash))"
+    ))
+    conn.execute(text(
+        "CREATE TABLE duplicate_decisions (hash_a VARCHAR NOT NULL, hash_b VARCHAR NOT NULL, "
+        "decision VARCHAR NOT NULL, decided_at FLOAT NOT NULL, PRIMARY KEY (hash_a, hash_b))"
+    ))
+
+
 # Version 1 is the first released schema. Append a step for each change; never edit or reorder one
 # that has shipped (libraries out there are at every version in between).
-STEPS: tuple[Step, ...] = (_v2_precisions,)
+STEPS: tuple[Step, ...] = (_v2_precisions, _v3_duplicates)
 
 SCHEMA_VERSION = 1 + len(STEPS)
 

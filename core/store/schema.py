@@ -91,3 +91,26 @@ precision_checks = Table(
     Column("checked_at", Float, nullable=False),  # seconds since the epoch
     Index("ix_precision_checks_model", "model"),
 )
+
+# One pixel print per content (core.imaging.pixel_print): made by the indexing pipeline from the image it
+# decodes for the model; model-independent, so kept by content hash like nothing else. `version` is the
+# print recipe's: a print of another version is made again.
+pixel_prints = Table(
+    "pixel_prints",
+    metadata,
+    Column("hash", String, primary_key=True),
+    Column("print", LargeBinary, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# What the user decided about two photos the duplicate finder grouped (core.duplicates): "distinct" (not
+# duplicates) or "kept" (a reviewed group whose members all stay). Keyed by content, hash_a < hash_b, so a
+# decision survives renames and moves and holds for every copy; such a pair is never grouped again.
+duplicate_decisions = Table(
+    "duplicate_decisions",
+    metadata,
+    Column("hash_a", String, primary_key=True),
+    Column("hash_b", String, primary_key=True),
+    Column("decision", String, nullable=False),
+    Column("decided_at", Float, nullable=False),
+)
