@@ -79,3 +79,35 @@ def library(tmp_path: Path, tiny_siglip_dir: Path) -> Iterator[object]:
     lib = Library(tmp_path / "data", model=str(tiny_siglip_dir), workers=0)
     yield lib
     lib.close()
+
+
+def reimport_send2trash() -> None:
+    import importlib
+
+    import send2trash
+    import send2trash.plat_other
+
+    importlib.reload(send2trash.plat_other)
+    importlib.reload(send2trash)
+
+
+@pytest.fixture
+def trash(tmp_path: Path) -> Iterator[Path]:
+    """The home trash, $XDG_DATA_HOME/Trash, in tmp_path (created by Send2Trash on first use).
+
+    Send2Trash reads $XDG_DATA_HOME once, when it is imported (send2trash/plat_other.py), so this sets it
+    and re-imports the backend, as a process started with that environment would; HOME points at tmp_path
+    too, since Send2Trash uses the home trash only for files on the home folder's device. Child processes
+    (the command line) inherit both."""
+    saved = {name: os.environ.get(name) for name in ("XDG_DATA_HOME", "HOME")}
+    (tmp_path / "home").mkdir(exist_ok=True)
+    os.environ["HOME"] = str(tmp_path / "home")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path / "xdg-data")
+    reimport_send2trash()
+    yield tmp_path / "xdg-data" / "Trash"
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    reimport_send2trash()

@@ -68,13 +68,14 @@ def show(settings: Settings, as_json: bool) -> None:
     for key, value in values.items():
         if key == "model" and value is None:
             value = f"{DEFAULT_MODEL} (default)"
-        elif key == "exclude":
+        elif key in ("exclude", "keeper", "preferred_folders"):
             value = " ".join(value) or "(nothing)"
-        print(f"{key:<10} {value}")
+        print(f"{key:<17} {value}")
 
 
 def _stored(user_values: dict) -> dict:
     """`Settings.user_values()` back in the stored field names."""
     out = dict(user_values)
     out["results_k"] = out.pop("results", Settings().results_k)
+    out["keeper_rules"] = out.pop("keeper", list(Settings().keeper_rules))
     return out

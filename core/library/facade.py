@@ -17,12 +17,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 from filelock import FileLock
 
+from core.duplicates.candidates import Candidates
+from core.duplicates.cleanup import CleanupPlan, TrashReport
+from core.duplicates.records import DEFAULT_THRESHOLD, DEFAULT_TIER, DuplicateGroup
 from core.embedding.model_slot import ModelSlot
 from core.embedding.registry import DEFAULT_MODEL, resolve_model
 from core.errors import LibraryError, StorageError
 from core.files.paths import default_data_dir
+from core.imaging.pixel_print import PRINT_VERSION
 from core.indexing.pipeline import IndexReport, Pipeline
 from core.indexing.scanner import ScanReport, move_paths, scan, scan_paths
+from core.library.duplicates import LibraryDuplicates
 from core.library.precision import PrecisionChoice
 from core.library.query_images import ImageSource, query_vector
 from core.library.raw_pairs import Pairs, RawPairs
@@ -100,6 +105,7 @@ class Library:
             # both); None: the precision check chooses (core.library.precision).
             self.precision = precision or _auto_is_none(self.settings.precision)
             self._pairs = RawPairs(self.store)
+            self._duplicates = LibraryDuplicates(self.store, self._pairs)
             self._precisions = PrecisionChoice(
                 self.store, readonly, self.precision, "--precision" if precision else "settings", self.device
             )
@@ -254,6 +260,7 @@ class Library:
         if not changes:
             return
         self._pairs.invalidate()
+        self._duplicates.invalidate()
         for callback in list(self._subscribers):
             callback(changes)
 
@@ -305,7 +312,7 @@ class Library:
         handle = handle or TaskHandle()
         readable = lambda: [p.path for p in self.store.list_photos(self.model_key) if p.status == "ok"]  # noqa: E731
         stale = self._precisions.settle(self.model_source, self.model_key, self._model, readable, handle)
-        pending = self.store.pending_photos(self.model_key, stale)
+        pending = self.store.pending_photos(self.model_key, stale, PRINT_VERSION)
         if not pending:
             handle.start("indexing", 0)
             return IndexReport()
@@ -428,6 +435,41 @@ class Library:
             for pid, score in hits
             if (p := photos.get(pid)) is not None
         ]
+
+    # -- duplicates (core.library.duplicates, core.duplicates) -----------------------------------------
+    def duplicate_candidates(self, handle: TaskHandle | None = None) -> Candidates:
+        """What groups are made from: found once (seconds to minutes), reused until the library changes."""
+        one_per_pair = self.settings.raw_pairs == "one"
+        return self._duplicates.candidates(self.model_key, self._cache.get(), one_per_pair, handle)
+
+    def duplicate_groups(
+        self, tier: str = DEFAULT_TIER, threshold: float = DEFAULT_THRESHOLD, folder: str | None = None,
+        sort: str = "space", handle: TaskHandle | None = None,
+    ) -> list[DuplicateGroup]:
+        """Groups of duplicates (`tier` and the ones above it), keeper first by the library's rules."""
+        return self.duplicate_candidates(handle).groups(
+            tier, threshold, folder=folder, rules=self.settings.keeper_rules,
+            preferred=self.settings.preferred_folders, sort=sort,
+        )
+
+    def decide_duplicates(self, hashes: Sequence[str], decision: str) -> int:
+        """Remember that these photos are not duplicates ("distinct") or were reviewed and all stay
+        ("kept"): they are never grouped together again."""
+        self._require_writable()
+        with self._lock:
+            return self._duplicates.decide(hashes, decision)
+
+    def photo_hashes(self, paths: Sequence[str]) -> list[str]:
+        return self._duplicates.hashes_of(paths)
+
+    def trash_duplicates(self, plan: CleanupPlan) -> TrashReport:
+        """Move each group's non-keepers to the system trash (core.duplicates.cleanup), then drop them
+        from the library at once. Never deletes a file, never touches one outside the library."""
+        self._require_writable()
+        report = self._duplicates.trash(plan, [f.path for f in self.store.folders()])
+        if report.moved:
+            self.refresh([o.path for o in report.moved])
+        return report
 
     # -- reading --------------------------------------------------------------------------------
     def photo(self, photo_id: int) -> Photo | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from core.duplicates.cleanup import CleanupPlan
     from core.library.facade import Library
     from core.tasks.progress import TaskHandle
 
@@ -137,3 +138,26 @@ class ApplySettings(Intent):
 
     def follow_up(self, result: Any) -> Intent | None:
         return Update(("settings changed",)) if result.needs_update else None
+
+
+@dataclass(frozen=True)
+class DecideDuplicates(Intent):
+    """Remember a decision about photos the duplicate finder grouped (`Library.decide_duplicates`)."""
+
+    hashes: tuple[str, ...]
+    decision: str  # "distinct" (not duplicates) or "kept" (reviewed: all stay)
+    label = "remembering a duplicates decision"
+
+    def run(self, library: Library, handle: TaskHandle) -> Any:
+        return library.decide_duplicates(self.hashes, self.decision)
+
+
+@dataclass(frozen=True)
+class TrashDuplicates(Intent):
+    """Move duplicate groups' non-keepers to the system trash (`Library.trash_duplicates`)."""
+
+    plan: CleanupPlan
+    label = "moving duplicates to the trash"
+
+    def run(self, library: Library, handle: TaskHandle) -> Any:
+        return library.trash_duplicates(self.plan)

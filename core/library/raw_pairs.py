@@ -27,6 +27,7 @@ JPEG_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe"})
 class Pairs:
     hidden: frozenset[int] = frozenset()  # RAW photos represented by their JPEG
     companions: dict[int, tuple[str, ...]] = field(default_factory=dict)  # JPEG id -> its RAW's path
+    shown_by: dict[int, int] = field(default_factory=dict)  # RAW id -> the JPEG id that stands for both
 
 
 def find_pairs(photos: list[tuple[int, str]]) -> Pairs:
@@ -40,14 +41,14 @@ def find_pairs(photos: list[tuple[int, str]]) -> Pairs:
             jpegs[stem.casefold()] = photo_id
         elif suffix in RAW_SUFFIXES:
             raws.append((stem.casefold(), photo_id, path))
-    hidden: set[int] = set()
+    shown_by: dict[int, int] = {}
     companions: dict[int, tuple[str, ...]] = {}
     for stem, raw_id, raw_path in raws:
         jpeg_id = jpegs.get(stem)
         if jpeg_id is not None:
-            hidden.add(raw_id)
+            shown_by[raw_id] = jpeg_id
             companions[jpeg_id] = (*companions.get(jpeg_id, ()), raw_path)
-    return Pairs(frozenset(hidden), companions)
+    return Pairs(frozenset(shown_by), companions, shown_by)
 
 
 class RawPairs:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,11 @@ USER_KEYS = {
     "exclude": "folders or glob patterns skipped by scans (several values; none clears the list)",
     "results": "how many look-alikes a search shows (1-1000)",
     "raw_pairs": "one (a RAW+JPEG pair is one photo, shown by its JPEG) or both (two photos)",
+    "keeper": "which duplicate to keep, rules in order: resolution format size date folders",
+    "preferred_folders": "folders whose copy of a duplicate is kept first (several values; none clears)",
 }
 RAW_PAIRS = ("one", "both")
+KEEPER_RULES = ("resolution", "format", "size", "date", "folders")  # as core.duplicates.keeper.RULES
 
 
 class SettingsError(LookalikeError):
@@ -44,6 +48,8 @@ class Settings:
     thumb_size: int = 160
     results_k: int = 50
     raw_pairs: str = "one"  # core.library.raw_pairs
+    keeper_rules: tuple[str, ...] = KEEPER_RULES  # core.duplicates.keeper
+    preferred_folders: tuple[str, ...] = ()
 
     # -- reading and writing ------------------------------------------------------------------------
     @classmethod
@@ -66,7 +72,8 @@ class Settings:
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
-        out["exclude"] = list(self.exclude)
+        for key in ("exclude", "keeper_rules", "preferred_folders"):
+            out[key] = list(out[key])
         return out
 
     def save(self, data_dir: Path) -> None:
@@ -84,6 +91,10 @@ class Settings:
             raise SettingsError(f"unknown setting {key!r}; settings are: {', '.join(USER_KEYS)}")
         if key == "exclude":
             return replace(self, exclude=_checked("exclude", values))
+        if key == "keeper":
+            return replace(self, keeper_rules=_checked("keeper_rules", values))
+        if key == "preferred_folders":
+            return replace(self, preferred_folders=_checked("preferred_folders", values))
         if len(values) != 1:
             raise SettingsError(f"{key} takes one value ({USER_KEYS[key]}), got {len(values)}")
         if key == "results":
@@ -100,6 +111,7 @@ class Settings:
         return {
             "model": self.model, "device": self.device, "precision": self.precision,
             "exclude": list(self.exclude), "results": self.results_k, "raw_pairs": self.raw_pairs,
+            "keeper": list(self.keeper_rules), "preferred_folders": list(self.preferred_folders),
         }
 
 
@@ -125,6 +137,12 @@ def _checked(key: str, value: Any, saved: bool = False) -> Any:
         if isinstance(value, str) or not all(isinstance(v, str) for v in value):
             raise SettingsError("exclude takes a list of folders or patterns")
         return tuple(v.strip() for v in value if v.strip())
+    if key == "keeper_rules":
+        return _keeper_rules(value)
+    if key == "preferred_folders":
+        if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+            raise SettingsError("preferred_folders takes a list of folders")
+        return tuple(os.path.abspath(os.path.expanduser(v.strip())) for v in value if v.strip())
     if key in ("results_k", "thumb_size"):
         try:
             number = int(value)
@@ -135,3 +153,15 @@ def _checked(key: str, value: Any, saved: bool = False) -> Any:
             raise SettingsError(f"{'results' if key == 'results_k' else key} must be {low}-{high}, not {value}")
         return number
     raise SettingsError(f"unknown setting {key!r}")
+
+
+def _keeper_rules(value: Any) -> tuple[str, ...]:
+    """The rules in the user's order; those not named follow in the default order."""
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise SettingsError("keeper takes rule names in order: " + " ".join(KEEPER_RULES))
+    named = [v.strip().lower() for v in value if v.strip()]
+    unknown = [v for v in named if v not in KEEPER_RULES]
+    if unknown:
+        raise SettingsError(f"unknown keeper rule {unknown[0]!r}; rules are: {' '.join(KEEPER_RULES)}")
+    ordered = list(dict.fromkeys(named))
+    return tuple(ordered + [r for r in KEEPER_RULES if r not in ordered])

@@ -23,7 +23,9 @@ from typing import Any
 import faiss
 import numpy as np
 
+from core.tasks.progress import TaskHandle
 from core.vectors import ivf as ivf
+from core.vectors import similar_pairs as similar
 from core.vectors.index_file import IndexFileError, read_index_file, write_index_file
 from core.vectors.rwlock import RWLock
 
@@ -120,6 +122,29 @@ class VectorIndex:
                 # The probed lists held fewer than k vectors (a tiny or lopsided index): scan them all.
                 scores, labels = self._index.search(queries, k, params=_ivf_params(self._index.nlist))
             return scores, labels
+
+    def similar_pairs(
+        self, floor: float, handle: TaskHandle | None = None, probe: int = similar.PROBE
+    ) -> similar.PairList:
+        """Every pair of ids whose vectors have cosine >= floor (recall measured by
+        benchmarks/duplicates_speed.py). Mutations wait meanwhile; searches go on. `handle` hears
+        progress per coarse list and may cancel (Cancelled) between lists."""
+        faiss.omp_set_num_threads(ivf.cpu_threads())
+        with self._rw.read():
+            centroids: np.ndarray | None
+            if self._trained_size:
+                centroids, blocks = similar.ivf_blocks(self._index)
+            else:
+                ids, vectors = _flat(self._index)
+                centroids, blocks = similar.clustered_blocks(ids, vectors)
+            handle = handle or TaskHandle()
+            handle.start("comparing photos", len(blocks), unit="lists")
+
+            def tick() -> None:
+                handle.advance()
+                handle.checkpoint()
+
+            return similar.pairs_above(centroids, blocks, floor, probe, tick)
 
     # -- mutations -----------------------------------------------------------------------------
 
@@ -221,6 +246,15 @@ class VectorIndex:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _flat(index: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, vectors) of an exact index, as views of what FAISS holds (no copy)."""
+    n, d = index.ntotal, index.d
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros((0, d), np.float32)
+    flat: Any = faiss.downcast_index(index.index)
+    return faiss.vector_to_array(index.id_map), faiss.rev_swig_ptr(flat.get_xb(), n * d).reshape(n, d)
 
 
 def _ivf_params(nprobe: int) -> Any:

@@ -1,51 +1,23 @@
 """Moving photos to the trash: only library files, only unchanged ones, always recoverable, never deleted.
 
-Real files and the real Send2Trash. The trash goes to a temp folder: Send2Trash reads $XDG_DATA_HOME once,
-when it is imported (send2trash/plat_other.py), so the fixture sets it and re-imports the backend, as a
-process started with that environment would; HOME points at tmp_path too, since Send2Trash uses the home
-trash only for files on the home folder's device.
+Real files and the real Send2Trash; the `trash` fixture (tests/conftest.py) sends it to a temp folder.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import send2trash
-import send2trash.plat_other
 
 from core.files.trash import TrashOutcome, TrashRequest, move_to_trash
+from tests.conftest import reimport_send2trash
 from tests.reliability.mounts import small_tmpfs
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the freedesktop trash")
 
 PHOTO_BYTES = b"\xff\xd8\xff\xe0 not really a JPEG, but bytes to recover \xff\xd9" * 50
-
-
-def _reimport_send2trash() -> None:
-    importlib.reload(send2trash.plat_other)
-    importlib.reload(send2trash)
-
-
-@pytest.fixture
-def trash(tmp_path: Path) -> Iterator[Path]:
-    """The home trash, $XDG_DATA_HOME/Trash, in tmp_path (created by Send2Trash on first use)."""
-    saved = {name: os.environ.get(name) for name in ("XDG_DATA_HOME", "HOME")}
-    (tmp_path / "home").mkdir()
-    os.environ["HOME"] = str(tmp_path / "home")
-    os.environ["XDG_DATA_HOME"] = str(tmp_path / "data")
-    _reimport_send2trash()
-    yield tmp_path / "data" / "Trash"
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    _reimport_send2trash()
 
 
 @pytest.fixture
@@ -200,7 +172,7 @@ def test_no_usable_home_trash_leaves_the_photo_and_deletes_nothing(
     # $XDG_DATA_HOME below a regular file: the trash cannot be created, and Send2Trash has no fallback.
     (tmp_path / "not-a-folder").write_bytes(b"")
     os.environ["XDG_DATA_HOME"] = str(tmp_path / "not-a-folder" / "share")
-    _reimport_send2trash()
+    reimport_send2trash()
     photo = _photo(library)
     before = photo.stat()
     [outcome] = move_to_trash([_request(photo)], [str(library)])
@@ -235,7 +207,7 @@ def test_a_home_trash_on_another_device_gets_a_whole_copy_first(
     # Send2Trash's one fallback (EXDEV): copy into the home trash, then unlink. Still recoverable.
     with small_tmpfs(tmp_path / "data-disk", "1m") as data_disk:
         os.environ["XDG_DATA_HOME"] = str(data_disk)
-        _reimport_send2trash()
+        reimport_send2trash()
         photo = _photo(library)
         [outcome] = move_to_trash([_request(photo)], [str(library)])
         assert outcome.trashed and not photo.exists()

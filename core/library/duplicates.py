@@ -1,0 +1,91 @@
+"""Duplicate finding for one library: candidates found once per library state, the user's decisions,
+and the clean-up. The `Library` facade exposes it; the grouping itself lives in core.duplicates.
+
+Candidates are cached until the next change record (a scan, an index batch, a decision): a similarity
+slider or a second `groups()` call costs milliseconds, not another comparison of every photo.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from itertools import combinations
+
+from core.duplicates.candidates import Candidates, Sources
+from core.duplicates.cleanup import CleanupPlan, TrashReport, trash_others
+from core.duplicates.records import FLOOR
+from core.errors import LibraryError
+from core.imaging.pixel_print import PRINT_VERSION
+from core.library.raw_pairs import Pairs, RawPairs
+from core.store import duplicates as rows
+from core.store.database import Store
+from core.tasks.progress import TaskHandle
+from core.vectors.index import VectorIndex
+from core.vectors.similar_pairs import PairList
+
+
+class LibraryDuplicates:
+    def __init__(self, store: Store, raw_pairs: RawPairs) -> None:
+        self._store = store
+        self._raw_pairs = raw_pairs
+        self._lock = threading.Lock()
+        self._cached: tuple[tuple[str, bool], Candidates] | None = None
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._cached = None
+
+    def candidates(
+        self, model_key: str, index: VectorIndex | None, one_per_pair: bool, handle: TaskHandle | None = None
+    ) -> Candidates:
+        """Everything groups are made from, for the library as it is now (cached until it changes)."""
+        key = (model_key, one_per_pair)
+        with self._lock:
+            if self._cached is not None and self._cached[0] == key:
+                return self._cached[1]
+        pairs = index.similar_pairs(FLOOR, handle) if index is not None and len(index) else PairList.empty()
+        found = Candidates(self._sources(pairs, self._raw_pairs.current() if one_per_pair else Pairs()))
+        with self._lock:
+            self._cached = (key, found)
+        return found
+
+    def _sources(self, pairs: PairList, raw: Pairs) -> Sources:
+        with self._store.read() as conn:
+            copies = rows.shared_content_ids(conn)
+            decided = rows.decided_pairs(conn)
+        ids = set(copies) | set(pairs.a.tolist()) | set(pairs.b.tolist())
+        ids |= {raw.shown_by[i] for i in ids if i in raw.shown_by}
+        ids |= {raw_id for raw_id, jpeg_id in raw.shown_by.items() if jpeg_id in ids}
+        photos = {pid: p for pid, p in self._store.photos_by_ids(ids).items() if p.status == "ok"}
+        with self._store.read() as conn:
+            prints = rows.prints(conn, {p.hash for p in photos.values() if p.hash}, PRINT_VERSION)
+        shown_by = {r: j for r, j in raw.shown_by.items() if r in photos and j in photos}
+        return Sources(pairs, photos, copies, shown_by, prints, decided)
+
+    # -- decisions ---------------------------------------------------------------------------------------
+    def decide(self, hashes: Sequence[str], decision: str) -> int:
+        """Record `decision` ("distinct": not duplicates; "kept": reviewed, all stay) for every pair
+        among `hashes`; such pairs are never grouped again. Returns how many pairs were recorded."""
+        unique = sorted(set(hashes))
+        if len(unique) < 2:
+            raise LibraryError("a decision needs at least two different photos")
+        with self._store.write() as conn:
+            count = rows.save_decisions(conn, combinations(unique, 2), decision)
+        self.invalidate()
+        return count
+
+    def hashes_of(self, paths: Iterable[str]) -> list[str]:
+        """The content hashes of library photos at `paths`; LibraryError naming one that is not one."""
+        out = []
+        for path in paths:
+            photo = self._store.photo_by_path(path)
+            if photo is None:
+                raise LibraryError(f"{path} is not a photo in this library")
+            if not photo.hash:
+                raise LibraryError(f"{path} has not been read yet: run `lookalike index` first")
+            out.append(photo.hash)
+        return out
+
+    # -- clean-up ----------------------------------------------------------------------------------------
+    def trash(self, plan: CleanupPlan, roots: Sequence[str]) -> TrashReport:
+        return trash_others(plan, roots)
