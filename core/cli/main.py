@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
+from core.cli.duplicates_command import add_duplicates_parser, cmd_duplicates
 from core.cli.owning import absolute_folders, own_or_hand_off, say
 from core.cli.progress_bar import ProgressBar
 from core.cli.settings_command import add_settings_parser, cmd_settings
@@ -26,7 +27,7 @@ from core.library.records import PrecisionStatus
 from core.session.owner import LibraryOwner
 from core.tasks.progress import TaskHandle
 
-SUBCOMMANDS = ("index", "search", "status", "settings", "eval")
+SUBCOMMANDS = ("index", "search", "status", "settings", "eval", "duplicates")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("status", parents=[common], help="folders, photo counts, failures, index size")
     add_settings_parser(sub, common)
     add_eval_parser(sub)
+    add_duplicates_parser(sub, common, model)
     return parser
 
 
@@ -82,7 +84,7 @@ def main(argv: Sequence[str]) -> int:
     quiet_logging()
     command: Callable[[argparse.Namespace], int] = {
         "index": cmd_index, "search": cmd_search, "status": cmd_status, "settings": cmd_settings,
-        "eval": cmd_eval,
+        "eval": cmd_eval, "duplicates": cmd_duplicates,
     }[args.command]
     try:
         return command(args)

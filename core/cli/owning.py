@@ -34,7 +34,7 @@ def own_or_hand_off(
 ) -> LibraryOwner | dict[str, Any]:
     """The owner of the library (this process), or the answer of the process that owns it."""
     try:
-        return _open_owner(args, 0, **owner_options)
+        return open_owner(args, 0, **owner_options)
     except LibraryBusyError:
         pass
     bar = ProgressBar(sys.stderr)
@@ -51,10 +51,10 @@ def own_or_hand_off(
         raise LookalikeError(str(answer["error"]))
     else:
         return answer
-    return _open_owner(args, -1, **owner_options)
+    return open_owner(args, -1, **owner_options)
 
 
-def _open_owner(args: argparse.Namespace, lock_timeout_s: float, **owner_options: Any) -> LibraryOwner:
+def open_owner(args: argparse.Namespace, lock_timeout_s: float, **owner_options: Any) -> LibraryOwner:
     library = Library(
         args.data_dir, model=getattr(args, "model", None), device=getattr(args, "device", None),
         workers=getattr(args, "workers", None), precision=getattr(args, "precision", None),

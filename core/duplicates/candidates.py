@@ -54,8 +54,10 @@ class Candidates:
         self.a, self.b, self.score = self._item_pairs(sources.pairs, index)
         self.same = self._same_picture(sources.prints)
         self.apart = {
-            _ordered(index[x], index[y]) for x, y in sources.decided if x in index and y in index
+            _ordered(index[x], index[y]) for x, y in sources.decided if x in index and y in index and x != y
         }
+        # Contents whose identical copies the user kept on purpose: no group of copies alone.
+        self.copies_kept = {index[x] for x, y in sources.decided if x == y and x in index}
 
     # -- building ----------------------------------------------------------------------------------
     def _member_ids(self, sources: Sources) -> set[int]:
@@ -105,7 +107,10 @@ class Candidates:
                 mask &= self.same
             grouped = star_groups(len(self.items), self.a[mask], self.b[mask], self.apart)
         taken = {i for g in grouped for i in g}
-        alone = [[i] for i, photos in enumerate(self.item_photos) if len(photos) > 1 and i not in taken]
+        alone = [
+            [i] for i, photos in enumerate(self.item_photos)
+            if len(photos) > 1 and i not in taken and i not in self.copies_kept
+        ]
         return grouped + alone
 
     def count(self, tier: str, threshold: float = DEFAULT_THRESHOLD, folder: str | None = None) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from core.duplicates.records import DuplicateGroup, DuplicateMember
 from core.files.trash import TrashOutcome, TrashRequest, move_to_trash
@@ -91,33 +90,6 @@ def _requests(member: DuplicateMember) -> list[TrashRequest]:
 
 def _files(member: DuplicateMember) -> list[str]:
     return [member.path, *(path for path, _, _ in member.companions)]
-
-
-# -- the plan as JSON: a command hands it to the process that owns the library --------------------
-
-
-def plan_to_json(plan: CleanupPlan) -> list[dict[str, Any]]:
-    return [{"tier": g.tier, "members": [_member_json(m) for m in g.members]} for g in plan.groups]
-
-
-def plan_from_json(raw: list[dict[str, Any]]) -> CleanupPlan:
-    return CleanupPlan(tuple(
-        DuplicateGroup(g["tier"], tuple(_member_from(m) for m in g["members"])) for g in raw
-    ))
-
-
-def _member_json(m: DuplicateMember) -> dict[str, Any]:
-    return {"id": m.photo_id, "path": m.path, "hash": m.hash, "size": m.size, "mtime_ns": m.mtime_ns,
-            "width": m.width, "height": m.height, "taken_at": m.taken_at, "score": m.score,
-            "companions": [list(c) for c in m.companions]}
-
-
-def _member_from(d: dict[str, Any]) -> DuplicateMember:
-    return DuplicateMember(
-        int(d["id"]), str(d["path"]), str(d["hash"]), int(d["size"]), int(d["mtime_ns"]), d.get("width"),
-        d.get("height"), d.get("taken_at"), float(d.get("score", 1.0)),
-        tuple((str(p), int(s), int(t)) for p, s, t in d.get("companions", [])),
-    )
 
 
 def _size(n: float) -> str:

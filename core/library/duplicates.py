@@ -65,12 +65,14 @@ class LibraryDuplicates:
     # -- decisions ---------------------------------------------------------------------------------------
     def decide(self, hashes: Sequence[str], decision: str) -> int:
         """Record `decision` ("distinct": not duplicates; "kept": reviewed, all stay) for every pair
-        among `hashes`; such pairs are never grouped again. Returns how many pairs were recorded."""
+        among `hashes`, and for the identical copies of each; such pairs are never grouped again.
+        Returns how many pairs were recorded."""
         unique = sorted(set(hashes))
-        if len(unique) < 2:
-            raise LibraryError("a decision needs at least two different photos")
+        if not unique:
+            raise LibraryError("a decision needs photos")
+        pairs = [*combinations(unique, 2), *((h, h) for h in unique)]
         with self._store.write() as conn:
-            count = rows.save_decisions(conn, combinations(unique, 2), decision)
+            count = rows.save_decisions(conn, pairs, decision)
         self.invalidate()
         return count
 

@@ -6,8 +6,9 @@ Nothing is ever pickled: a frame is data, never code. Frames from the server are
 for an event; a client sends exactly one frame, `{"op": str, "args": {...}}`.
 
 The ops are only what the command line can ask of the process that owns the library. None of them
-moves or deletes a file: a future "move to trash" must go through the app's own confirmation, never
-through this channel, so a confused or hostile local client can at worst start an index.
+moves or deletes a file: moving duplicates to the trash is done by the command that confirmed it, in
+its own process, never through this channel, so a confused or hostile local client can at worst start
+an index or hide a duplicate group.
 """
 
 from __future__ import annotations
@@ -91,6 +92,15 @@ def _show(args: dict[str, Any]) -> dict[str, Any]:
     return {"image": _absolute_path(args["image"], "image")}
 
 
+def _decide_duplicates(args: dict[str, Any]) -> dict[str, Any]:
+    hashes, decision = args["hashes"], args["decision"]
+    if not isinstance(hashes, list) or not hashes or not all(isinstance(h, str) and h.isalnum() for h in hashes):
+        raise ProtocolError("hashes must be a non-empty list of content hashes")
+    if decision not in ("distinct", "kept"):
+        raise ProtocolError("decision must be distinct or kept")
+    return {"hashes": hashes, "decision": decision}
+
+
 # op -> (its argument names, the checker that returns the cleaned args)
 OPS: dict[str, tuple[frozenset[str], Callable[[dict[str, Any]], dict[str, Any]]]] = {
     "ping": (frozenset(), dict),
@@ -99,6 +109,7 @@ OPS: dict[str, tuple[frozenset[str], Callable[[dict[str, Any]], dict[str, Any]]]
     "remove_folder": (frozenset({"path"}), _path),
     "settings": (frozenset({"set"}), _settings),
     "show": (frozenset({"image"}), _show),
+    "decide_duplicates": (frozenset({"hashes", "decision"}), _decide_duplicates),
 }
 
 

@@ -14,7 +14,14 @@ from typing import Any
 
 from core.errors import Cancelled, LookalikeError
 from core.library.facade import Library
-from core.library.intents import AddFolder, ApplySettings, Intent, RemoveFolder, Update
+from core.library.intents import (
+    AddFolder,
+    ApplySettings,
+    DecideDuplicates,
+    Intent,
+    RemoveFolder,
+    Update,
+)
 from core.library.settings import Settings
 from core.library.write_queue import Job, JobEvent, WriteQueue
 from core.session.handoff import Emit, HandoffServer, Request
@@ -112,6 +119,9 @@ class LibraryOwner:
             changes = {k: _words(v) for k, v in args["set"].items()}
             self._follow(self.settings_job(changes, "handoff"), emit)
             return {"settings": self.library.settings.user_values()}
+        if op == "decide_duplicates":
+            decided = DecideDuplicates(tuple(args["hashes"]), str(args["decision"]))
+            return {"decided": self._follow(self.queue.submit(decided, "handoff"), emit)}
         if op in ("add_folder", "remove_folder"):
             intent = AddFolder(args["path"]) if op == "add_folder" else RemoveFolder(args["path"])
             self._follow(self.queue.submit(intent, "handoff"), emit)

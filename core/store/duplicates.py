@@ -53,10 +53,11 @@ def ordered(a: str, b: str) -> tuple[str, str]:
 
 
 def save_decisions(conn: Connection, pairs: Iterable[tuple[str, str]], decision: str) -> int:
-    """Record `decision` for each pair of content hashes (a later decision replaces an earlier one)."""
+    """Record `decision` for each pair of content hashes (a later decision replaces an earlier one).
+    A pair (h, h) is about the identical copies of one content (kept on purpose, e.g. a backup)."""
     if decision not in DECISIONS:
         raise ValueError(f"unknown duplicate decision {decision!r}")
-    rows = [{"a": a, "b": b, "d": decision, "t": time.time()} for a, b in {ordered(x, y) for x, y in pairs if x != y}]
+    rows = [{"a": a, "b": b, "d": decision, "t": time.time()} for a, b in {ordered(x, y) for x, y in pairs}]
     if rows:
         conn.execute(
             text(
