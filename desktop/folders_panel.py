@@ -21,7 +21,7 @@ from desktop.qt import (
 )
 
 if TYPE_CHECKING:
-    from core.library.facade import FolderStatus
+    from core.library.records import FolderStatus
 
 
 def folder_line(f: FolderStatus) -> str:

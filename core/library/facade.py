@@ -32,7 +32,6 @@ from core.library.precision import PrecisionChoice
 from core.library.query_images import ImageSource, query_vector
 from core.library.raw_pairs import Pairs, RawPairs
 from core.library.records import (
-    FolderStatus,
     LibraryStatus,
     ModelInfo,
     PrecisionStatus,
@@ -41,6 +40,7 @@ from core.library.records import (
     UpdateReport,
 )
 from core.library.settings import Settings
+from core.library.status_report import library_status
 from core.library.writer_lock import acquire_writer_lock
 from core.store.changes import LibraryChanges
 from core.store.database import Folder, Photo, Store
@@ -483,26 +483,8 @@ class Library:
         return self.store.list_photos(self.model_key, offset, limit)
 
     def status(self) -> LibraryStatus:
-        counts = self.store.counts(self.model_key)
-        per_folder = self.store.folder_counts(self.model_key)
-        folders = [
-            FolderStatus(f.path, f.online, *per_folder.get(f.id, (0, 0, 0))) for f in self.store.folders()
-        ]
-        index_file = self.index_path()
-        db_bytes = sum(
-            (self.data_dir / n).stat().st_size
-            for n in (DB_NAME, DB_NAME + "-wal")
-            if (self.data_dir / n).exists()
-        )
-        return LibraryStatus(
-            data_dir=str(self.data_dir),
-            model=self.model_key,
-            folders=folders,
-            counts=counts,
-            failures=[(p.path, p.error or "unknown error") for p in self.store.failures()],
-            index_bytes=index_file.stat().st_size if index_file.exists() else 0,
-            database_bytes=db_bytes,
-            precision=self.precision_status(),
+        return library_status(
+            self.store, self.data_dir, self.model_key, self.index_path(), DB_NAME, self.precision_status()
         )
 
     def _require_writable(self) -> None:
