@@ -166,3 +166,20 @@ def test_a_raw_and_jpeg_pair_is_one_member_and_goes_to_the_trash_whole(
         report = library.trash_duplicates(CleanupPlan((group,)))
     assert sorted(o.path for o in report.moved) == sorted([str(jpeg), str(raw)])
     assert copy.exists() and not jpeg.exists() and not raw.exists()
+
+
+def test_photos_indexed_before_pixel_prints_get_them_from_the_next_update_without_embedding(
+    planted: tuple[Path, dict[str, list[Path]]], tiny_siglip_dir: Path
+) -> None:
+    import sqlite3
+
+    data, sets = planted
+    with sqlite3.connect(data / "library.sqlite3") as db:  # as a library from before schema 3 has none
+        db.execute("DELETE FROM pixel_prints")
+    with _open(data, tiny_siglip_dir) as library:
+        # No pixel evidence: only the identical files are grouped; nothing is called "the same picture".
+        assert [g.tier for g in library.duplicate_groups("same")] == ["exact"]
+        report = library.update()
+        assert report.index.embedded == 0 and report.index.reused == len(library.photos())
+        [same] = library.duplicate_groups("same")
+        assert sorted(m.path for m in same.members) == sorted(str(p) for p in sets["same"])
