@@ -240,3 +240,19 @@ def test_a_relative_path_is_never_resolved_against_the_working_folder(
         [TrashRequest("IMG_0001.jpg", len(PHOTO_BYTES), photo.stat().st_mtime_ns)], [str(library)]
     )
     _assert_kept(outcome, photo, "not an absolute path")
+
+
+def test_a_photo_on_a_read_only_mounted_drive_is_kept_with_a_reason(tmp_path: Path, trash: Path) -> None:
+    # A read-only mount (a locked SD card, a read-only share) stops root too, unlike a chmod.
+    from tests.reliability.mounts import remount_read_only, remount_read_write
+
+    with small_tmpfs(tmp_path / "card", "1m") as card:
+        photo = _photo(card / "DCIM")
+        request = _request(photo)
+        remount_read_only(card)
+        try:
+            [outcome] = move_to_trash([request], [str(card)])
+        finally:
+            remount_read_write(card)
+        _assert_kept(outcome, photo, f"the folder {photo.parent} is read-only")
+        assert not (card / f".Trash-{os.getuid()}").exists() and _trashed_files(trash) == []
