@@ -1,8 +1,10 @@
 """Duplicate finding for one library: candidates found once per library state, the user's decisions,
 and the clean-up. The `Library` facade exposes it; the grouping itself lives in core.duplicates.
 
-Candidates are cached until the next change record (a scan, an index batch, a decision): a similarity
-slider or a second `groups()` call costs milliseconds, not another comparison of every photo.
+The similar pairs (the slow part: a minute at a million photos) are kept until photos are added or
+their vectors change; photos removed (a clean-up to the trash) are only dropped from them, and a
+decision only regroups. So a similarity slider, a second `groups()` call or the next group after a
+clean-up costs milliseconds, not another comparison of every photo.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import threading
 from collections.abc import Iterable, Sequence
 from itertools import combinations
 
+import numpy as np
+
 from core.duplicates.candidates import Candidates, Sources
 from core.duplicates.cleanup import CleanupPlan, TrashReport, trash_others
 from core.duplicates.records import FLOOR
@@ -18,6 +22,7 @@ from core.errors import LibraryError
 from core.imaging.pixel_print import PRINT_VERSION
 from core.library.raw_pairs import Pairs, RawPairs
 from core.store import duplicates as rows
+from core.store.changes import LibraryChanges
 from core.store.database import Store
 from core.tasks.progress import TaskHandle
 from core.vectors.index import VectorIndex
@@ -29,9 +34,20 @@ class LibraryDuplicates:
         self._store = store
         self._raw_pairs = raw_pairs
         self._lock = threading.Lock()
+        self._pairs: tuple[str, PairList] | None = None  # (model key, pairs)
         self._cached: tuple[tuple[str, bool], Candidates] | None = None
 
-    def invalidate(self) -> None:
+    def follow(self, changes: LibraryChanges) -> None:
+        """Keep what `changes` leaves true: removals and renames keep the pairs (minus the removed)."""
+        with self._lock:
+            self._cached = None
+            if changes.added or changes.updated:
+                self._pairs = None
+            elif changes.removed and self._pairs is not None:
+                key, pairs = self._pairs
+                self._pairs = (key, pairs.without(np.asarray(changes.removed, np.int64)))
+
+    def _regroup(self) -> None:
         with self._lock:
             self._cached = None
 
@@ -43,11 +59,18 @@ class LibraryDuplicates:
         with self._lock:
             if self._cached is not None and self._cached[0] == key:
                 return self._cached[1]
-        pairs = index.similar_pairs(FLOOR, handle) if index is not None and len(index) else PairList.empty()
+            known = self._pairs[1] if self._pairs is not None and self._pairs[0] == model_key else None
+        pairs = known if known is not None else self._find_pairs(index, handle)
+        with self._lock:
+            self._pairs = (model_key, pairs)
         found = Candidates(self._sources(pairs, self._raw_pairs.current() if one_per_pair else Pairs()))
         with self._lock:
             self._cached = (key, found)
         return found
+
+    @staticmethod
+    def _find_pairs(index: VectorIndex | None, handle: TaskHandle | None) -> PairList:
+        return index.similar_pairs(FLOOR, handle) if index is not None and len(index) else PairList.empty()
 
     def _sources(self, pairs: PairList, raw: Pairs) -> Sources:
         with self._store.read() as conn:
@@ -73,7 +96,7 @@ class LibraryDuplicates:
         pairs = [*combinations(unique, 2), *((h, h) for h in unique)]
         with self._store.write() as conn:
             count = rows.save_decisions(conn, pairs, decision)
-        self.invalidate()
+        self._regroup()
         return count
 
     def hashes_of(self, paths: Iterable[str]) -> list[str]:

@@ -260,7 +260,7 @@ class Library:
         if not changes:
             return
         self._pairs.invalidate()
-        self._duplicates.invalidate()
+        self._duplicates.follow(changes)
         for callback in list(self._subscribers):
             callback(changes)
 

@@ -46,6 +46,11 @@ class PairList:
     def __len__(self) -> int:
         return int(self.a.size)
 
+    def without(self, ids: np.ndarray) -> PairList:
+        """These pairs less those naming one of `ids` (photos that left the library)."""
+        keep = ~(np.isin(self.a, ids) | np.isin(self.b, ids))
+        return PairList(self.a[keep], self.b[keep], self.score[keep])
+
     @classmethod
     def empty(cls) -> PairList:
         return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
