@@ -10,11 +10,12 @@ on the core's threads and are re-emitted here, queued to the GUI thread.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import Cancelled, ModelUnavailableError
-from core.library.intents import AddFolder, ApplySettings, Refresh, RemoveFolder, Update
+from core.library.intents import AddFolder, ApplySettings, Intent, Refresh, RemoveFolder, Update
 from core.library.settings import Settings
 from desktop.qt import QObject, Signal
 from desktop.tasks import TaskManager
@@ -46,6 +47,7 @@ class LibrarySession(QObject):
     error = Signal(str)
     notice = Signal(str)  # something the user should know once (e.g. a folder is polled, not watched)
     show_requested = Signal(str)  # another process asked to show this photo's look-alikes
+    duplicates_progress = Signal(object)  # Progress of finding duplicate candidates (the first time)
 
     def __init__(
         self, tasks: TaskManager, data_dir: str | Path | None = None, model: str | None = None,
@@ -61,6 +63,7 @@ class LibrarySession(QObject):
         self._last_progress = 0.0
         self._cancel_download = False
         self._opening: LibraryOwner | None = None
+        self._waiting: dict[int, tuple[Callable[[Any], None], Callable[[BaseException], None] | None]] = {}
 
     # -- opening --------------------------------------------------------------------------------
     def open(self) -> None:
@@ -145,6 +148,32 @@ class LibrarySession(QObject):
             lambda results: self.results_ready.emit(text, results), self._report,
         )
 
+    # -- duplicates: the slow first search runs on the read pool, with progress -------------------------
+    def duplicate_groups(self, tier: str, threshold: float, sort: str, on_done: Callable[[Any], None],
+                         on_failed: Callable[[BaseException], None] | None = None) -> None:
+        """`on_done(list[DuplicateGroup])`, keeper first by the library's rules."""
+        if (lib := self.library) is not None:
+            handle = self._duplicates_handle()
+            self.tasks.read(lambda: lib.duplicate_groups(tier, threshold, sort=sort, handle=handle),
+                            on_done, on_failed or self._report)
+
+    def duplicate_count(self, tier: str, threshold: float, on_done: Callable[[int], None]) -> None:
+        if (lib := self.library) is not None:
+            handle = self._duplicates_handle()
+            self.tasks.read(lambda: lib.duplicate_candidates(handle).count(tier, threshold), on_done, self._report)
+
+    def camera_names(self, paths: Sequence[str], on_done: Callable[[list[str | None]], None]) -> None:
+        """The camera of each photo, read from its EXIF off the GUI thread."""
+        from core.imaging.meta import camera_name
+
+        self.tasks.read(lambda: [camera_name(p) for p in paths], on_done, self._report)
+
+    def _duplicates_handle(self) -> Any:
+        from core.tasks.progress import TaskHandle
+
+        gui = self.tasks.call_on_gui
+        return TaskHandle(lambda p: gui(lambda: self.duplicates_progress.emit(p)))
+
     # -- the model ------------------------------------------------------------------------------
     def load_model(self) -> None:
         """Load the model in the background (downloading it on a first run); `model_state` follows."""
@@ -185,6 +214,15 @@ class LibrarySession(QObject):
     def remove_folder(self, path: str) -> None:
         if self.owner is not None:
             self.owner.submit(RemoveFolder(path))
+
+    def submit(self, intent: Intent, on_done: Callable[[Any], None] | None = None,
+               on_failed: Callable[[BaseException], None] | None = None) -> None:
+        """Queue `intent`; `on_done(result)` (or `on_failed(error)`, else the error path) on the GUI thread."""
+        if self.owner is None:
+            return
+        job = self.owner.submit(intent)
+        if on_done is not None:  # registered before the finish can arrive: both run on the GUI thread
+            self._waiting[job.id] = (on_done, on_failed)
 
     def update(self) -> None:
         """Scan every folder and index what is new; a request while one waits merges into it."""
@@ -238,7 +276,12 @@ class LibrarySession(QObject):
             self.indexing_started.emit()
 
     def _job_finished(self, job: Any, idle: bool) -> None:
-        if job.error is not None and not isinstance(job.error, Cancelled):
+        on_done, on_failed = self._waiting.pop(job.id, (None, None))
+        if on_done is not None and job.error is None:
+            on_done(job.result)
+        elif on_failed is not None and job.error is not None:
+            on_failed(job.error)
+        elif job.error is not None and not isinstance(job.error, Cancelled):
             self._model_failed(job.error) if isinstance(job.error, ModelUnavailableError) else self._report(job.error)
         if isinstance(job.intent, INDEXING):
             self._last_report = job.result if job.error is None else None

@@ -13,10 +13,12 @@ from core.errors import ModelUnavailableError
 from core.files.paths import default_data_dir
 from core.store.changes import LibraryChanges
 from desktop.change_follower import ChangeFollower
+from desktop.duplicates_view import DuplicatesView
 from desktop.errors_panel import ErrorsPanel
 from desktop.folders_panel import FoldersPanel
 from desktop.image_input import dropped_folders, image_source
 from desktop.library_session import LibrarySession
+from desktop.main_modes import MainModes
 from desktop.model_dialogs import DownloadDialog, ask_for_local_model
 from desktop.photo_grid import PhotoGrid, PhotoGridModel
 from desktop.qt import (
@@ -118,7 +120,11 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setSizes([230, 700, 470])
-        self.setCentralWidget(self.splitter)
+        self.duplicates = DuplicatesView(self.session, self.cache)
+        self.modes = MainModes()  # one main area; later issues add "Results" and "Viewer"
+        self.modes.add_mode("Library", self.splitter, "Browse and search the library (Ctrl+1)")
+        self.modes.add_mode("Duplicates", self.duplicates, "Review duplicates and near-duplicates (Ctrl+D)")
+        self.setCentralWidget(self.modes)
         self._build_menus()
 
     def _build_menus(self) -> None:
@@ -135,6 +141,9 @@ class MainWindow(QMainWindow):
         self._action(view, "&Unreadable photos…", self.show_errors)
         self._action(view, "Find in &library", self.search_box.setFocus, QKeySequence.StandardKey.Find)
         self._action(view, "&Compare models…", self.show_compare, "Ctrl+M")
+        view.addSeparator()
+        self._action(view, "&Library", lambda: self.modes.set_mode("Library"), "Ctrl+1")
+        self._action(view, "&Duplicates", lambda: self.modes.set_mode("Duplicates"), "Ctrl+D")
 
     def _action(self, menu: Any, text: str, slot: Any, key: Any = None) -> QAction:
         action = QAction(text, self)

@@ -42,10 +42,12 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
     QPixmap,
+    QShortcut,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -66,8 +68,10 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QProgressDialog,
     QPushButton,
+    QScrollArea,
     QSlider,
     QSplitter,
+    QStackedWidget,
     QStatusBar,
     QStyle,
     QStyledItemDelegate,
@@ -80,14 +84,14 @@ from PySide6.QtWidgets import (
 )
 
 __all__ = [
-    "QAbstractItemView", "QAbstractListModel", "QAction", "QApplication", "QBuffer", "QByteArray", "QColor",
+    "QAbstractItemView", "QAbstractListModel", "QAction", "QApplication", "QButtonGroup", "QBuffer", "QByteArray", "QColor",
     "QCheckBox", "QComboBox", "QDesktopServices", "QDialog", "QDialogButtonBox", "QDragEnterEvent", "QDropEvent",
     "QEvent", "QFileDialog", "QFont", "QFormLayout", "QFrame", "QGuiApplication", "QHBoxLayout",
     "QIODevice", "QIcon", "QImage", "QKeySequence", "QLabel", "QLineEdit", "QListView", "QListWidget",
     "QListWidgetItem", "QMainWindow", "QMenu", "QMessageBox", "QMimeData", "QModelIndex", "QObject",
     "QPainter", "QPainterPath", "QPalette", "QPen", "QPersistentModelIndex", "QPixmap",
     "QPlainTextEdit", "QPoint", "QPointF", "QProgressBar", "QProgressDialog", "QPushButton", "QRect",
-    "QSettings", "QSize", "QSlider", "QSplitter", "QStatusBar", "QStyle", "QStyleOptionViewItem",
+    "QScrollArea", "QSettings", "QShortcut", "QSize", "QSlider", "QSplitter", "QStackedWidget", "QStatusBar", "QStyle", "QStyleOptionViewItem",
     "QStyledItemDelegate", "QTableWidget", "QTableWidgetItem", "QThread", "QThreadPool", "QTimer",
     "QToolButton", "QUrl", "QVBoxLayout", "QWidget", "Qt", "Signal", "Slot",
 ]

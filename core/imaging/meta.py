@@ -1,13 +1,16 @@
-"""EXIF facts a photo app needs: orientation and capture time. Malformed EXIF is ignored, never fatal."""
+"""EXIF facts a photo app needs: orientation, capture time and the camera. Malformed EXIF is ignored, never fatal."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 from PIL import Image
 
 TAG_ORIENTATION = 0x0112
 TAG_DATETIME = 0x0132
+TAG_MAKE = 0x010F
+TAG_MODEL = 0x0110
 TAG_EXIF_IFD = 0x8769
 TAG_DATETIME_ORIGINAL = 0x9003
 
@@ -64,3 +67,23 @@ def _parse_exif_date(raw: object) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+def camera_name(path: str | os.PathLike[str]) -> str | None:
+    """"Make Model" from EXIF ("Canon EOS R5"; the make left out when the model repeats it), or None
+    when the file has no camera tags or cannot be read. Reads only the header, not the pixels."""
+    try:
+        with Image.open(path) as img:
+            exif = img.getexif()
+            make, model = (_text(exif.get(TAG_MAKE)), _text(exif.get(TAG_MODEL)))
+    except Exception:  # unreadable file or malformed EXIF: the camera is simply unknown
+        return None
+    if make and model and model.lower().startswith(make.split()[0].lower()):
+        return model  # "NIKON CORPORATION" + "NIKON D850" says the make twice
+    return " ".join(part for part in (make, model) if part) or None
+
+
+def _text(raw: object) -> str:
+    if isinstance(raw, bytes):
+        raw = raw.decode("ascii", "replace")
+    return raw.strip("\x00 ") if isinstance(raw, str) else ""
