@@ -33,7 +33,7 @@ from desktop.qt import (
 from desktop.thumbnail_cache import ThumbnailCache
 
 FIELDS = ("Dimensions", "File size", "Format", "Date taken", "Camera", "Folder")
-THUMB = 200
+THUMB = 180  # five cards fit a 1400-pixel window side by side
 DIFFERS = QColor(255, 226, 140)  # a value not shared by every member: where to look
 KEEPER = QColor(58, 154, 74)
 
@@ -91,7 +91,8 @@ class MemberCard(QFrame):
             why = f": {', '.join(reasons)}" if reasons else ""
             self.badge.setText(f"<b>{number} · Keep</b>{why}")
         else:
-            self.badge.setText(f"{number} · to the trash on Delete")
+            # How alike the model finds it (cosine to the group's centre; 1.000 for identical copies).
+            self.badge.setText(f"{number} · similarity {member.score:.3f} · to the trash on Delete")
         self.name.setText(os.path.basename(member.path))
         self.name.setToolTip(member.path)
         # The chosen card (Left/Right, 1-9) is framed; Enter makes it the keeper. Painted, not a style
