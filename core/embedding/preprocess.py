@@ -71,3 +71,18 @@ def numpy_preprocessor(folder: str | Path) -> NumpyPreprocessor | None:
         mean=tuple(config.get("image_mean", (0.5, 0.5, 0.5))) if normalise else None,  # type: ignore[arg-type]
         std=tuple(config.get("image_std", (0.5, 0.5, 0.5))) if normalise else None,  # type: ignore[arg-type]
     )
+
+
+# Bumped when Lookalike's decoding changes the pixels a model sees (orientation, colour management,
+# transparency, the decode size): vectors made before and after would differ.
+DECODE_VERSION = 1
+
+
+def preprocessing_version(model_folder: Path) -> str:
+    """Names how photos become model input: our decode version and the checkpoint's processor config.
+    Vectors made elsewhere are imported only where this is the same (core.cluster)."""
+    import hashlib
+
+    config = Path(model_folder) / "preprocessor_config.json"
+    digest = hashlib.sha256(config.read_bytes()).hexdigest()[:16] if config.exists() else "none"
+    return f"decode-{DECODE_VERSION}:processor-{digest}"
