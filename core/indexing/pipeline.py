@@ -32,6 +32,7 @@ import numpy as np
 from core.errors import Cancelled, DecodeError
 from core.imaging.pixel_print import PRINT_VERSION
 from core.indexing.scanner import file_hash
+from core.store import facts
 from core.store.database import Photo, Store, bump_generation, encode_vector, insert_vectors, update_photos
 from core.store.duplicates import save_prints
 from core.tasks.progress import TaskHandle
@@ -237,10 +238,11 @@ class Pipeline:
     def _write(self, ok: list[Prepared], bad: list[Prepared], fresh: list[tuple[str | None, bytes]]) -> None:
         with self.store.write() as conn:
             update_photos(conn, [
-                {"b_id": p.photo_id, "hash": p.hash, "width": p.width, "height": p.height,
-                 "taken_at": p.taken_at, "status": "ok", "error": None}
+                {"b_id": p.photo_id, "hash": p.hash, "width": p.width, "height": p.height, "status": "ok", "error": None}
                 for p in ok
             ])
+            # The date is the header's (read before embedding, core.library.facts); the decode's only fills in.
+            facts.date_from_decode(conn, [{"b_id": p.photo_id, "taken_at": p.taken_at} for p in ok if p.taken_at])
             update_photos(conn, [
                 {"b_id": p.photo_id, "hash": p.hash, "status": "failed", "error": p.error} for p in bad
             ])

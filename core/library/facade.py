@@ -28,6 +28,7 @@ from core.imaging.pixel_print import PRINT_VERSION
 from core.indexing.pipeline import IndexReport, Pipeline
 from core.indexing.scanner import ScanReport, move_paths, scan, scan_paths
 from core.library.duplicates import LibraryDuplicates
+from core.library.facts import read_missing_facts
 from core.library.precision import PrecisionChoice
 from core.library.query_images import ImageSource, query_vector
 from core.library.raw_pairs import Pairs, RawPairs
@@ -310,6 +311,7 @@ class Library:
         starting decoding processes costs seconds, far more than a handful of photos takes."""
         self._require_writable()
         handle = handle or TaskHandle()
+        read_missing_facts(self.store, self._lock, handle, self._notify)
         readable = lambda: [p.path for p in self.store.list_photos(self.model_key) if p.status == "ok"]  # noqa: E731
         stale = self._precisions.settle(self.model_source, self.model_key, self._model, readable, handle)
         pending = self.store.pending_photos(self.model_key, stale, PRINT_VERSION)

@@ -71,9 +71,21 @@ def _v3_duplicates(conn: Connection) -> None:
     ))
 
 
+def _v4_photo_facts(conn: Connection) -> None:
+    """Schema 4: the header's facts per photo (date offset and source, camera, orientation, format, GPS).
+    Reading them for existing photos is the next update's job (facts_version NULL), not this step's."""
+    for column, kind in (
+        ("taken_offset_min", "INTEGER"), ("taken_from", "VARCHAR"), ("camera_make", "VARCHAR"),
+        ("camera_model", "VARCHAR"), ("orientation", "INTEGER"), ("format", "VARCHAR"), ("has_gps", "INTEGER"),
+        ("facts_version", "INTEGER"),
+    ):
+        conn.execute(text(f"ALTER TABLE photos ADD COLUMN {column} {kind}"))
+    conn.execute(text("CREATE INDEX ix_photos_taken ON photos (taken_at)"))
+
+
 # Version 1 is the first released schema. Append a step for each change; never edit or reorder one
 # that has shipped (libraries out there are at every version in between).
-STEPS: tuple[Step, ...] = (_v2_precisions, _v3_duplicates)
+STEPS: tuple[Step, ...] = (_v2_precisions, _v3_duplicates, _v4_photo_facts)
 
 SCHEMA_VERSION = 1 + len(STEPS)
 

@@ -185,7 +185,8 @@ def _reattach(conn: Connection, items: Sequence[Reattached]) -> list[int]:
 def _edit(conn: Connection, edits: Sequence[EditedPhoto]) -> list[int]:
     update_photos(conn, [
         {"b_id": e.photo_id, "path": e.path, "folder_id": e.folder_id, "size": e.size, "mtime_ns": e.mtime_ns,
-         "hash": None, "width": None, "height": None, "taken_at": None,
+         # The date stays until the facts are read again (before embedding): the grid keeps its order.
+         "hash": None, "width": None, "height": None, "facts_version": None,
          "status": "failed" if e.error else "ok", "error": e.error}
         for e in edits
     ])

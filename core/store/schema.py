@@ -54,8 +54,18 @@ photos = Table(
     Column("taken_at", Float, nullable=True),  # EXIF capture time, seconds since the epoch (naive: local)
     Column("status", String, nullable=False, default="ok"),
     Column("error", String, nullable=True),
+    # The header's facts (core.imaging.photo_facts), read before embedding; NULL facts_version: not yet.
+    Column("taken_offset_min", Integer, nullable=True),  # the camera's UTC offset, where it wrote one
+    Column("taken_from", String, nullable=True),  # "exif" or "file" (taken_at is the modification time)
+    Column("camera_make", String, nullable=True),
+    Column("camera_model", String, nullable=True),
+    Column("orientation", Integer, nullable=True),  # EXIF 1..8
+    Column("format", String, nullable=True),  # "JPEG", "HEIC", "Canon RAW"...
+    Column("has_gps", Integer, nullable=True),
+    Column("facts_version", Integer, nullable=True),
     Index("ix_photos_hash", "hash"),
     Index("ix_photos_folder", "folder_id"),
+    Index("ix_photos_taken", "taken_at"),
 )
 
 models = Table(

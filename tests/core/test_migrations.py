@@ -20,12 +20,12 @@ def _add_albums(conn: Connection) -> None:
     conn.execute(text("CREATE TABLE albums (id INTEGER PRIMARY KEY, name VARCHAR NOT NULL)"))
 
 
-def _add_orientation(conn: Connection) -> None:
-    conn.execute(text("ALTER TABLE photos ADD COLUMN orientation INTEGER"))
+def _add_rating(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE photos ADD COLUMN rating INTEGER"))
 
 
-def _add_orientation_then_fail(conn: Connection) -> None:
-    _add_orientation(conn)
+def _add_rating_then_fail(conn: Connection) -> None:
+    _add_rating(conn)
     _add_albums(conn)
     raise RuntimeError("the step's author got the SQL wrong")
 
@@ -56,9 +56,9 @@ def test_only_the_steps_after_a_librarys_version_run(tmp_path: Path) -> None:
     steps = (*STEPS, _add_albums)
     db = library_at_version(tmp_path / "library.sqlite3", 1 + len(steps), steps)
     assert stored_version(db) == 1 + len(steps)
-    Store(db, (*steps, _add_orientation)).close()  # _add_albums again would fail: the table exists
+    Store(db, (*steps, _add_rating)).close()  # _add_albums again would fail: the table exists
     assert stored_version(db) == 2 + len(steps)
-    assert "orientation" in schema_of(db)["photos"][0]  # type: ignore[index]
+    assert "rating" in schema_of(db)["photos"][0]  # type: ignore[index]
 
 
 def test_a_step_failing_half_way_leaves_the_library_at_its_old_version(tmp_path: Path) -> None:
@@ -67,14 +67,14 @@ def test_a_step_failing_half_way_leaves_the_library_at_its_old_version(tmp_path:
     before = schema_of(db)
 
     with pytest.raises(LibraryError, match=f"from schema {SCHEMA_VERSION} to {SCHEMA_VERSION + 1}"):
-        Store(db, (*STEPS, _add_orientation_then_fail))
+        Store(db, (*STEPS, _add_rating_then_fail))
     assert stored_version(db) == SCHEMA_VERSION
-    assert schema_of(db) == before  # no orientation column, no albums table: all rolled back
+    assert schema_of(db) == before  # no rating column, no albums table: all rolled back
     assert _folders(db) == ["/photos"]
 
-    Store(db, (*STEPS, _add_orientation)).close()
+    Store(db, (*STEPS, _add_rating)).close()
     assert stored_version(db) == SCHEMA_VERSION + 1
-    assert "orientation" in schema_of(db)["photos"][0]  # type: ignore[index]
+    assert "rating" in schema_of(db)["photos"][0]  # type: ignore[index]
     assert _folders(db) == ["/photos"]
 
 
