@@ -175,6 +175,12 @@ class Embedder:
         """The torch model itself (the precision check hooks its layers), loaded if it is not."""
         return self._model_or_load()
 
+    def match_calibration(self) -> tuple[float, float]:
+        """SigLIP's own (scale, bias): sigmoid(scale * cosine + bias) is the model's probability that a
+        text and an image match, learnt by its sigmoid loss (CLIP has no such calibration)."""
+        model = self._model_or_load()
+        return float(model.logit_scale.detach().float().exp()), float(model.logit_bias.detach().float())
+
     def _model_or_load(self) -> Any:
         with self._lock:
             if self._model is None:

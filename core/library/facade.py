@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from filelock import FileLock
 
 from core.duplicates.candidates import Candidates
@@ -27,10 +26,11 @@ from core.files.paths import default_data_dir
 from core.imaging.pixel_print import PRINT_VERSION
 from core.indexing.pipeline import IndexReport, Pipeline
 from core.indexing.scanner import ScanReport, move_paths, scan, scan_paths
+from core.library import searching
 from core.library.duplicates import LibraryDuplicates
 from core.library.facts import read_missing_facts
 from core.library.precision import PrecisionChoice
-from core.library.query_images import ImageSource, query_vector
+from core.library.query_images import ImageSource
 from core.library.raw_pairs import Pairs, RawPairs
 from core.library.records import (
     LibraryStatus,
@@ -40,6 +40,7 @@ from core.library.records import (
     SettingsChange,
     UpdateReport,
 )
+from core.library.searching import SearchAnswer, SearchQuery
 from core.library.settings import Settings
 from core.library.status_report import library_status
 from core.library.writer_lock import acquire_writer_lock
@@ -107,6 +108,7 @@ class Library:
             self.precision = precision or _auto_is_none(self.settings.precision)
             self._pairs = RawPairs(self.store)
             self._duplicates = LibraryDuplicates(self.store, self._pairs)
+            self._passing = searching.PassingIds(self.store)
             self._precisions = PrecisionChoice(
                 self.store, readonly, self.precision, "--precision" if precision else "settings", self.device
             )
@@ -262,6 +264,7 @@ class Library:
             return
         self._pairs.invalidate()
         self._duplicates.follow(changes)
+        self._passing.invalidate()
         for callback in list(self._subscribers):
             callback(changes)
 
@@ -389,10 +392,7 @@ class Library:
         self, source: ImageSource, k: int = 20, exclude_self: bool = False
     ) -> list[SearchResult]:
         """Look-alikes of a library photo (id or path), an image file anywhere, image bytes or a PIL image."""
-        active = self._active
-        vec, self_id = query_vector(self.store, active.key, active.slot, source)
-        exclude = {self_id} if exclude_self and self_id is not None else set()
-        return self._search(active, vec, k, exclude)
+        return self.search(SearchQuery(images=(source,), k=k, exclude_self=exclude_self, min_score=-1)).results
 
     def models(self) -> list[ModelInfo]:
         """Every model that has embedded photos of this library, with how many are indexed for it."""
@@ -417,26 +417,25 @@ class Library:
         return peer.search_image(source, k, exclude_self)
 
     def search_text(self, query: str, k: int = 20) -> list[SearchResult]:
-        query = query.strip()
-        if not query:
-            raise LibraryError("the text query is empty")
-        active = self._active
-        with active.slot.in_use():
-            vec = active.slot.get().embed_texts([query])[0]
-        return self._search(active, vec, k, set())
+        """The k photos nearest a text, each with the model's match probability (no relevance cut)."""
+        return self.search(SearchQuery(text=query, k=k, min_score=-1)).results
 
-    def _search(self, active: _ActiveModel, vec: np.ndarray, k: int, exclude: set[int]) -> list[SearchResult]:
+    def search(self, query: SearchQuery) -> SearchAnswer:
+        """A composed, filtered search with its relevance cut (core.library.searching)."""
+        query = searching.checked(query)
+        active = self._active  # one model for the query vector and the index it searches
+        qv = searching.compose(self.store, active.key, active.slot, query)
         index = active.cache.get()
         if index is None:
-            return []
+            return SearchAnswer([])
         pairs = self._pairs.current() if self.settings.raw_pairs == "one" else Pairs()
-        hits = index.search(np.asarray(vec, dtype=np.float32), k, exclude=exclude | pairs.hidden)
+        exclude = pairs.hidden | (qv.example_ids if query.exclude_self else frozenset())
+        allowed = self._passing.of(query.filters)
+        if allowed is not None and allowed.size >= len(index):
+            allowed = None  # everything passes: the plain search is the fastest
+        hits = index.search(qv.vector, query.k, exclude=exclude, allowed=allowed)
         photos = self.store.photos_by_ids(pid for pid, _ in hits)
-        return [
-            SearchResult(pid, p.path, float(score), p.width, p.height, p.taken_at, pairs.companions.get(pid, ()))
-            for pid, score in hits
-            if (p := photos.get(pid)) is not None
-        ]
+        return searching.finish(hits, photos, pairs.companions, query, qv)
 
     # -- duplicates (core.library.duplicates, core.duplicates) -----------------------------------------
     def duplicate_candidates(self, handle: TaskHandle | None = None) -> Candidates:

@@ -25,6 +25,7 @@ class SearchResult:
     height: int | None
     taken_at: float | None
     companions: tuple[str, ...] = ()  # the RAW of a RAW+JPEG pair shown by this JPEG (core.library.raw_pairs)
+    match: float | None = None  # text searches: the model's probability that it matches (core.library.searching)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ searches and take the write side only for the final swap.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Collection
 from pathlib import Path
@@ -24,6 +25,7 @@ import faiss
 import numpy as np
 
 from core.tasks.progress import TaskHandle
+from core.vectors import id_selectors as select
 from core.vectors import ivf as ivf
 from core.vectors import similar_pairs as similar
 from core.vectors.index_file import IndexFileError, read_index_file, write_index_file
@@ -39,6 +41,9 @@ __all__ = ["DEFAULT_EXACT_LIMIT", "IndexFileError", "VectorIndex"]
 # under ~16 ms, leaving headroom for the indexing thread that competes for the same cores.
 DEFAULT_EXACT_LIMIT = 150_000
 RETRAIN_GROWTH = 4  # retrain IVF once it holds this many times the vectors it was trained on
+# Excluded ids beyond this (a library's hidden RAW halves of RAW+JPEG pairs) are skipped by a FAISS selector
+# during the scan, not by fetching k + len(exclude) results and dropping them.
+OVERFETCH_LIMIT = 16
 
 
 class VectorIndex:
@@ -82,8 +87,11 @@ class VectorIndex:
     def exact_limit(self) -> int:
         return self._exact_limit
 
-    def search(self, query: np.ndarray, k: int, exclude: Collection[int] = ()) -> list[tuple[int, float]]:
-        """The k photos most like `query` (shape (dim,)), best first, never one of `exclude`."""
+    def search(
+        self, query: np.ndarray, k: int, exclude: Collection[int] = (), allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The k photos most like `query` (shape (dim,)), best first, never one of `exclude`; with
+        `allowed` (ids), the true top k among those only, however few they are (a filtered search)."""
         q = np.asarray(query)
         if q.shape != (self.dim,):
             raise ValueError(f"query must have shape ({self.dim},), got {q.shape}")
@@ -93,8 +101,36 @@ class VectorIndex:
         # One thread per query: measured faster than two for a single flat or IVF query (the scan is
         # memory bound), and it leaves the other core to a concurrent search or to indexing.
         faiss.omp_set_num_threads(1)
-        rows = self._search(ivf.normalized(q.reshape(1, -1)), k + len(skip))
+        q = ivf.normalized(q.reshape(1, -1))
+        if allowed is not None or len(skip) > OVERFETCH_LIMIT:
+            rows = self._search_selected(q, k, allowed, skip)
+            return _results(rows[0], rows[1], k, set())[0] if rows else []
+        rows = self._search(q, k + len(skip))
         return _results(rows[0], rows[1], k, skip)[0] if rows else []
+
+    def _search_selected(
+        self, q: np.ndarray, k: int, allowed: np.ndarray | None, skip: set[int]
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Search only ids in `allowed` (None: all) and not in `skip`, exactly: FAISS skips the others
+        while it scans, so the k found are the best k that pass, not a post-filtered top k."""
+        if allowed is not None:
+            allowed = np.setdiff1d(np.asarray(allowed, np.int64), np.fromiter(skip, np.int64, len(skip)))
+            if allowed.size == 0:
+                return None
+        selector = select.selector(allowed, skip)
+        with self._rw.read():
+            n = self._index.ntotal
+            if n == 0:
+                return None
+            k = min(k, n)
+            if self._trained_size == 0:
+                return self._index.search(q, k, params=_faiss.SearchParameters(sel=selector.faiss))
+            share = 1.0 if allowed is None else min(1.0, allowed.size / n)
+            # Probe enough lists to meet k passing photos: the default nprobe divided by the share that
+            # passes (all lists once fewer than 1/10 pass: then the scan is exact within the filter).
+            nprobe = min(self._index.nlist, math.ceil(self._index.nprobe / max(share, 1e-9)))
+            params = _faiss.SearchParametersIVF(sel=selector.faiss, nprobe=int(nprobe))
+            return self._index.search(q, k, params=params)
 
     def search_many(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         qs = np.asarray(queries)
