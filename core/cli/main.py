@@ -19,6 +19,7 @@ from core.cli.duplicates_command import add_duplicates_parser, cmd_duplicates
 from core.cli.owning import absolute_folders, own_or_hand_off, say
 from core.cli.progress_bar import ProgressBar
 from core.cli.settings_command import add_settings_parser, cmd_settings
+from core.cli.vectors_commands import add_vectors_parsers, cmd_export_vectors, cmd_import_vectors
 from core.embedding.device import PRECISIONS
 from core.embedding.registry import KNOWN_MODELS
 from core.errors import Cancelled, LookalikeError, ModelError
@@ -27,7 +28,7 @@ from core.library.records import PrecisionStatus
 from core.session.owner import LibraryOwner
 from core.tasks.progress import TaskHandle
 
-SUBCOMMANDS = ("index", "search", "status", "settings", "eval", "duplicates")
+SUBCOMMANDS = ("index", "search", "status", "settings", "eval", "duplicates", "export-vectors", "import-vectors")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_parser(sub, common)
     add_eval_parser(sub)
     add_duplicates_parser(sub, common, model)
+    add_vectors_parsers(sub, common, model)
     return parser
 
 
@@ -85,6 +87,7 @@ def main(argv: Sequence[str]) -> int:
     command: Callable[[argparse.Namespace], int] = {
         "index": cmd_index, "search": cmd_search, "status": cmd_status, "settings": cmd_settings,
         "eval": cmd_eval, "duplicates": cmd_duplicates,
+        "export-vectors": cmd_export_vectors, "import-vectors": cmd_import_vectors,
     }[args.command]
     try:
         return command(args)

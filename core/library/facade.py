@@ -43,6 +43,7 @@ from core.library.records import (
 from core.library.searching import SearchAnswer, SearchQuery
 from core.library.settings import Settings
 from core.library.status_report import library_status
+from core.library.vector_import import ImportReport, VectorBatch, import_batch
 from core.library.writer_lock import acquire_writer_lock
 from core.store.changes import LibraryChanges
 from core.store.database import Folder, Photo, Store
@@ -51,7 +52,6 @@ from core.vectors.cache import IndexCache, index_file
 from core.vectors.index import VectorIndex
 
 if TYPE_CHECKING:
-
     from core.embedding.embedder import Embedder
 
 DB_NAME = "library.sqlite3"
@@ -367,6 +367,11 @@ class Library:
             self._cache.apply(report)
         self._notify_scan(report)
         return report
+
+    def import_vectors(self, batch: VectorBatch, handle: TaskHandle | None = None) -> ImportReport:
+        """Attach vectors made on another machine once they check out (core.library.vector_import)."""
+        self._require_writable()
+        return import_batch(self, batch, handle or TaskHandle(), self._lock, self._on_committed)
 
     def _notify_scan(self, report: ScanReport) -> None:
         self._notify(report.changes)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from core.duplicates.cleanup import CleanupPlan
     from core.library.facade import Library
+    from core.library.vector_import import VectorBatch
     from core.tasks.progress import TaskHandle
 
 
@@ -161,3 +162,14 @@ class TrashDuplicates(Intent):
 
     def run(self, library: Library, handle: TaskHandle) -> Any:
         return library.trash_duplicates(self.plan)
+
+
+@dataclass(frozen=True)
+class ImportVectors(Intent):
+    """Attach vectors made on another machine, once they check out (`Library.import_vectors`)."""
+
+    batch: VectorBatch
+    label = "importing vectors"
+
+    def run(self, library: Library, handle: TaskHandle) -> Any:
+        return library.import_vectors(self.batch, handle)
