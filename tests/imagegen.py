@@ -271,3 +271,27 @@ def _image_bytes(image: Image.Image, fmt: str) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=fmt)
     return buffer.getvalue()
+
+
+def write_camera_jpeg(
+    path: Path, *, taken: str | None = None, offset: str | None = None, gps: bool = False,
+    orientation: int | None = None, camera: tuple[str, str] | None = None, seed: int = 3,
+    size: tuple[int, int] = (640, 480),
+) -> Path:
+    """A JPEG with the EXIF a camera writes: capture time and its offset, GPS, orientation, make and model."""
+    exif = Image.Exif()
+    if camera:
+        exif[0x010F], exif[0x0110] = camera
+    if orientation:
+        exif[0x0112] = orientation
+    ifd = exif.get_ifd(0x8769)
+    if taken:
+        ifd[0x9003] = taken
+    if offset:
+        ifd[0x9011] = offset
+    if gps:
+        where = exif.get_ifd(0x8825)
+        where[1], where[2], where[3], where[4] = "N", (35.0, 40.0, 0.0), "E", (139.0, 45.0, 0.0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    photo_like(seed, size).save(path, "JPEG", exif=exif.tobytes())
+    return path

@@ -166,3 +166,18 @@ def write_tokenizer(folder: Path) -> int:
     """Give a model folder built without one (benchmarks' full-size random models) the tiny Gemma tokenizer,
     so text queries run; its ids fit any SigLIP 2 vocabulary. Returns its vocabulary size."""
     return _save_tokenizer(Path(folder))
+
+
+def set_match_calibration(folder: Path, scale: float, bias: float) -> Path:
+    """Give a saved model SigLIP's calibration: sigmoid(scale * cosine + bias) (logit_scale stores log(scale))."""
+    import math
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    path = Path(folder) / "model.safetensors"
+    weights = load_file(path)
+    weights["logit_scale"] = torch.tensor([math.log(scale)], dtype=weights["logit_scale"].dtype)
+    weights["logit_bias"] = torch.tensor([bias], dtype=weights["logit_bias"].dtype)
+    save_file(weights, path, metadata={"format": "pt"})
+    return Path(folder)

@@ -8,36 +8,14 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from PIL import Image
-
 from core.imaging.photo_facts import read_facts
 from core.library.facade import Library
 from core.tasks.progress import TaskHandle
-from tests.imagegen import photo_like, write_photo
-
-
-def _jpeg_with_exif(path: Path, *, taken: str | None = None, offset: str | None = None, gps: bool = False,
-                    orientation: int | None = None, camera: tuple[str, str] | None = None) -> Path:
-    exif = Image.Exif()
-    if camera:
-        exif[0x010F], exif[0x0110] = camera
-    if orientation:
-        exif[0x0112] = orientation
-    ifd = exif.get_ifd(0x8769)
-    if taken:
-        ifd[0x9003] = taken
-    if offset:
-        ifd[0x9011] = offset
-    if gps:
-        where = exif.get_ifd(0x8825)
-        where[1], where[2], where[3], where[4] = "N", (35.0, 40.0, 0.0), "E", (139.0, 45.0, 0.0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    photo_like(3, (640, 480)).save(path, "JPEG", exif=exif.tobytes())
-    return path
+from tests.imagegen import write_camera_jpeg, write_photo
 
 
 def test_a_camera_photo_gives_its_date_with_offset_camera_size_and_location(tmp_path: Path) -> None:
-    path = _jpeg_with_exif(tmp_path / "a.jpg", taken="2024:08:03 10:00:00", offset="+09:00", gps=True,
+    path = write_camera_jpeg(tmp_path / "a.jpg", taken="2024:08:03 10:00:00", offset="+09:00", gps=True,
                            orientation=6, camera=("Canon", "Canon EOS R5"))
     facts = read_facts(str(path))
     assert facts.taken_at == datetime(2024, 8, 3, 10, 0, 0).timestamp() and facts.taken_from == "exif"
@@ -53,7 +31,7 @@ def test_without_exif_the_date_is_the_files_and_nothing_else_is_made_up(tmp_path
     facts = read_facts(str(path))
     assert facts.taken_at == 1_700_000_000 and facts.taken_from == "file" and facts.taken_offset_min is None
     assert facts.camera_make is None and not facts.has_gps and facts.format == "PNG"
-    negative = _jpeg_with_exif(tmp_path / "c.jpg", taken="2020:01:01 00:00:00", offset="-05:30")
+    negative = write_camera_jpeg(tmp_path / "c.jpg", taken="2020:01:01 00:00:00", offset="-05:30")
     assert read_facts(str(negative)).taken_offset_min == -330
 
 
@@ -70,9 +48,9 @@ def test_the_library_reads_dates_before_it_embeds_so_the_grid_order_is_final_at_
     tmp_path: Path, tiny_siglip_dir: Path
 ) -> None:
     folder = tmp_path / "photos"
-    old = _jpeg_with_exif(folder / "old.jpg", taken="2019:05:01 12:00:00")
+    old = write_camera_jpeg(folder / "old.jpg", taken="2019:05:01 12:00:00")
     new_no_exif = write_photo(folder / "screenshot.png", seed=2)  # newest by its file time
-    middle = _jpeg_with_exif(folder / "middle.jpg", taken="2022:05:01 12:00:00")
+    middle = write_camera_jpeg(folder / "middle.jpg", taken="2022:05:01 12:00:00")
     stages: list[str] = []
     with Library(tmp_path / "data", model=str(tiny_siglip_dir), workers=0) as library:
         library.add_folder(folder)
@@ -85,7 +63,7 @@ def test_a_library_from_before_facts_gets_them_from_its_next_update_without_embe
     tmp_path: Path, tiny_siglip_dir: Path
 ) -> None:
     folder = tmp_path / "photos"
-    _jpeg_with_exif(folder / "a.jpg", taken="2021:03:04 05:06:07", camera=("Nikon", "Z 8"))
+    write_camera_jpeg(folder / "a.jpg", taken="2021:03:04 05:06:07", camera=("Nikon", "Z 8"))
     with Library(tmp_path / "data", model=str(tiny_siglip_dir), workers=0) as library:
         library.add_folder(folder)
         library.update()
