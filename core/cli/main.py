@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -18,6 +17,7 @@ from collections.abc import Callable, Sequence
 from core.cli.duplicates_command import add_duplicates_parser, cmd_duplicates
 from core.cli.owning import absolute_folders, own_or_hand_off, say
 from core.cli.progress_bar import ProgressBar
+from core.cli.search_command import add_search_parser, cmd_list, cmd_search
 from core.cli.settings_command import add_settings_parser, cmd_settings
 from core.cli.vectors_commands import add_vectors_parsers, cmd_export_vectors, cmd_import_vectors
 from core.embedding.device import PRECISIONS
@@ -28,7 +28,7 @@ from core.library.records import PrecisionStatus
 from core.session.owner import LibraryOwner
 from core.tasks.progress import TaskHandle
 
-SUBCOMMANDS = ("index", "search", "status", "settings", "eval", "duplicates", "export-vectors", "import-vectors")
+SUBCOMMANDS = ("index", "search", "list", "status", "settings", "eval", "duplicates", "export-vectors", "import-vectors")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,11 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="then keep watching the folders and apply changes until Ctrl+C (one line per change on stderr)",
     )
 
-    p = sub.add_parser("search", parents=[common, model], help="find look-alikes of an image or a text")
-    what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("--image", help="an image file (in the library or not)")
-    what.add_argument("--text", help='a description, e.g. "red canvas shoes"')
-    p.add_argument("--k", type=int, default=20, help="number of results (default 20)")
+    add_search_parser(sub, common, model)
 
     sub.add_parser("status", parents=[common], help="folders, photo counts, failures, index size")
     add_settings_parser(sub, common)
@@ -85,7 +81,7 @@ def main(argv: Sequence[str]) -> int:
         return 0
     quiet_logging()
     command: Callable[[argparse.Namespace], int] = {
-        "index": cmd_index, "search": cmd_search, "status": cmd_status, "settings": cmd_settings,
+        "index": cmd_index, "search": cmd_search, "list": cmd_list, "status": cmd_status, "settings": cmd_settings,
         "eval": cmd_eval, "duplicates": cmd_duplicates,
         "export-vectors": cmd_export_vectors, "import-vectors": cmd_import_vectors,
     }[args.command]
@@ -185,26 +181,6 @@ def watch_folders(owner: LibraryOwner) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     say("stopped; the index is saved")
-    return 0
-
-
-def cmd_search(args: argparse.Namespace) -> int:
-    if args.k < 1:
-        print("lookalike: --k must be at least 1", file=sys.stderr)
-        return 2
-    with Library(args.data_dir, model=args.model, device=args.device, readonly=True) as lib:
-        if args.image is not None:
-            if not os.path.exists(args.image):
-                print(f"lookalike: no such file: {args.image}", file=sys.stderr)
-                return 2
-            results = lib.search_image(args.image, k=args.k)
-        else:
-            results = lib.search_text(args.text, k=args.k)
-    if args.json:
-        print(json.dumps({"results": [{"path": r.path, "score": round(r.score, 6)} for r in results]}))
-    else:
-        for r in results:
-            print(f"{r.score:.4f}  {r.path}")
     return 0
 
 

@@ -29,6 +29,7 @@ from core.indexing.scanner import ScanReport, move_paths, scan, scan_paths
 from core.library import searching
 from core.library.duplicates import LibraryDuplicates
 from core.library.facts import read_missing_facts
+from core.library.filters import PhotoFilter
 from core.library.precision import PrecisionChoice
 from core.library.query_images import ImageSource
 from core.library.raw_pairs import Pairs, RawPairs
@@ -47,9 +48,9 @@ from core.library.vector_import import ImportReport, VectorBatch, import_batch
 from core.library.writer_lock import acquire_writer_lock
 from core.store.changes import LibraryChanges
 from core.store.database import Folder, Photo, Store
+from core.store.filtering import conditions
 from core.tasks.progress import TaskHandle
 from core.vectors.cache import IndexCache, index_file
-from core.vectors.index import VectorIndex
 
 if TYPE_CHECKING:
     from core.embedding.embedder import Embedder
@@ -389,9 +390,6 @@ class Library:
         """Persist the active model's index atomically (indexing runs do this themselves)."""
         self._cache.save()
 
-    def _ensure_index(self) -> VectorIndex | None:
-        return self._cache.get()
-
     # -- searching ------------------------------------------------------------------------------
     def search_image(
         self, source: ImageSource, k: int = 20, exclude_self: bool = False
@@ -485,8 +483,9 @@ class Library:
         """The current rows of these photos (those still in the library), for views following changes."""
         return self.store.photos_by_ids(ids)
 
-    def photos(self, offset: int = 0, limit: int | None = None) -> list[Photo]:
-        return self.store.list_photos(self.model_key, offset, limit)
+    def photos(self, offset: int = 0, limit: int | None = None, filters: PhotoFilter | None = None) -> list[Photo]:
+        where = conditions(filters) if filters is not None and filters.active else ()
+        return self.store.list_photos(self.model_key, offset, limit, where)
 
     def status(self) -> LibraryStatus:
         return library_status(

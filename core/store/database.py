@@ -21,6 +21,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, Integer, and_, create_engine, event, exists, func, or_, select, text
@@ -66,6 +67,7 @@ class Photo:
     taken_at: float | None
     status: str
     error: str | None
+    camera: str | None = None  # "make model" from the header's facts (core.imaging.photo_facts)
 
 
 @dataclass(frozen=True)
@@ -91,9 +93,10 @@ def decode_vectors(blobs: Sequence[bytes], dim: int) -> np.ndarray:
 
 def _photo(row: object) -> Photo:
     m = row._mapping  # type: ignore[attr-defined]
+    camera = " ".join(part for part in (m["camera_make"], m["camera_model"]) if part) or None
     return Photo(
         m["id"], m["folder_id"], m["path"], m["size"], m["mtime_ns"], m["hash"], m["width"],
-        m["height"], m["taken_at"], m["status"], m["error"],
+        m["height"], m["taken_at"], m["status"], m["error"], camera,
     )
 
 
@@ -233,11 +236,14 @@ class Store:
                     out[r.id] = _photo(r)
         return out
 
-    def list_photos(self, model: str, offset: int = 0, limit: int | None = None) -> list[Photo]:
-        """Online photos in a stable order (newest capture first, then path), for browsing."""
+    def list_photos(
+        self, model: str, offset: int = 0, limit: int | None = None, where: Sequence[Any] = ()
+    ) -> list[Photo]:
+        """Online photos in a stable order (newest capture first, then path), for browsing; `where`:
+        extra conditions (core.store.filtering.conditions)."""
         q = (
             select(photos)
-            .where(photos.c.status != "offline")
+            .where(photos.c.status != "offline", *where)
             .order_by(photos.c.taken_at.desc().nulls_last(), photos.c.path)
             .offset(offset)
         )

@@ -163,3 +163,26 @@ def test_composed_queries_search_with_the_combined_vector(camera_library: tuple[
         assert all(r.match is None for r in mixed.results)  # a probability only for a text alone
         with pytest.raises(LibraryError, match="not only images to avoid"):
             library.search(SearchQuery(not_images=(str(p["tokyo"]),)))
+
+
+def test_the_command_line_filters_searches_and_lists_the_same_way(
+    camera_library: tuple[Library, dict[str, Path]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from core.cli.main import main
+
+    library, p = camera_library
+    data = str(library.data_dir)
+    with library:
+        assert main(["list", "--data-dir", data, "--camera", "iphone", "--json"]) == 0
+        listed = json.loads(capsys.readouterr().out)["photos"]
+        assert [Path(x["path"]).stem for x in listed] == ["beach", "winter"]  # newest first
+        assert listed[0] == {"path": str(p["beach"]), "taken": "2024-08-20T18:00:00", "camera": "Apple iPhone 15",
+                             "width": 600, "height": 900}
+        assert main(["search", "--data-dir", data, "--image", str(p["scan"]), "--after", "2024-08",
+                     "--has-location", "--json"]) == 0
+        found = json.loads(capsys.readouterr().out)["results"]
+        assert [(Path(r["path"]).stem, r["taken"]) for r in found] == [("tokyo", "2024-08-03T10:00:00")]
+        assert main(["search", "--data-dir", data, "--image", str(p["scan"]), "--type", "psd"]) == 2
+        assert "unknown type 'psd'" in capsys.readouterr().err

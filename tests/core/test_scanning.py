@@ -47,7 +47,7 @@ def test_a_renamed_photo_is_reported_moved_and_keeps_its_vector(
     changes = _heard(library, lambda: FOLLOW_A_RENAME[follow](library, old, new))
 
     assert changes == LibraryChanges(moved=(photo.id,))  # not added + removed: views keep the row
-    index = library._ensure_index()
+    index = library._cache.get()
     assert index is not None and len(index) == 12  # its FAISS entry stayed, nothing was re-embedded
     hit = library.search_image(str(new), k=1)[0]
     assert (hit.photo_id, hit.path) == (photo.id, str(new))

@@ -68,7 +68,7 @@ def _state(lib: Library) -> dict[str, np.ndarray]:
         return {}
     ids, vecs = lib.store.vectors_for_photos(lib.model_key, dim, [p.id for p in rows])
     assert sorted(ids.tolist()) == sorted(p.id for p in rows)  # every photo has its vector
-    index = lib._ensure_index()  # the index a search would use: it must hold exactly these ids
+    index = lib._cache.get()  # the index a search would use: it must hold exactly these ids
     assert index is not None and sorted(index.ids().tolist()) == sorted(ids.tolist())
     by_id = {p.id: p.path for p in rows}
     return {by_id[int(i)]: v for i, v in zip(ids, vecs, strict=True)}
