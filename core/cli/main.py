@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
+from core.cli.cluster_commands import add_cluster_parsers, cmd_cluster_embed, cmd_export_manifest
 from core.cli.duplicates_command import add_duplicates_parser, cmd_duplicates
 from core.cli.owning import absolute_folders, own_or_hand_off, say
 from core.cli.progress_bar import ProgressBar
@@ -27,7 +28,7 @@ from core.library.records import PrecisionStatus
 from core.session.owner import LibraryOwner
 from core.tasks.progress import TaskHandle
 
-SUBCOMMANDS = ("index", "search", "status", "settings", "eval", "duplicates")
+SUBCOMMANDS = ("index", "search", "status", "settings", "eval", "duplicates", "export-manifest", "cluster-embed")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_parser(sub, common)
     add_eval_parser(sub)
     add_duplicates_parser(sub, common, model)
+    add_cluster_parsers(sub, common)
     return parser
 
 
@@ -85,6 +87,7 @@ def main(argv: Sequence[str]) -> int:
     command: Callable[[argparse.Namespace], int] = {
         "index": cmd_index, "search": cmd_search, "status": cmd_status, "settings": cmd_settings,
         "eval": cmd_eval, "duplicates": cmd_duplicates,
+        "export-manifest": cmd_export_manifest, "cluster-embed": cmd_cluster_embed,
     }[args.command]
     try:
         return command(args)
