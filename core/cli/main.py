@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
+from core.cli.cluster_commands import add_cluster_parsers, cmd_cluster_embed, cmd_export_manifest
 from core.cli.duplicates_command import add_duplicates_parser, cmd_duplicates
 from core.cli.owning import absolute_folders, own_or_hand_off, say
 from core.cli.progress_bar import ProgressBar
@@ -28,7 +29,10 @@ from core.library.records import PrecisionStatus
 from core.session.owner import LibraryOwner
 from core.tasks.progress import TaskHandle
 
-SUBCOMMANDS = ("index", "search", "list", "status", "settings", "eval", "duplicates", "export-vectors", "import-vectors")
+SUBCOMMANDS = (
+    "index", "search", "list", "status", "settings", "eval", "duplicates", "export-vectors", "import-vectors",
+    "export-manifest", "cluster-embed",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_parser(sub)
     add_duplicates_parser(sub, common, model)
     add_vectors_parsers(sub, common, model)
+    add_cluster_parsers(sub, common)
     return parser
 
 
@@ -84,6 +89,7 @@ def main(argv: Sequence[str]) -> int:
         "index": cmd_index, "search": cmd_search, "list": cmd_list, "status": cmd_status, "settings": cmd_settings,
         "eval": cmd_eval, "duplicates": cmd_duplicates,
         "export-vectors": cmd_export_vectors, "import-vectors": cmd_import_vectors,
+        "export-manifest": cmd_export_manifest, "cluster-embed": cmd_cluster_embed,
     }[args.command]
     try:
         return command(args)

@@ -47,6 +47,22 @@ class AddFolder(Intent):
 
 
 @dataclass(frozen=True)
+class Scan(Intent):
+    """Add these folders (those not in the library yet) and bring the photo table in line with the disk,
+    without embedding anything (`Library.scan`): `export-manifest` lists what is left to embed elsewhere."""
+
+    folders: tuple[str, ...] = ()
+    label = "scanning"
+
+    def run(self, library: Library, handle: TaskHandle) -> Any:
+        known = {f.path for f in library.folders()}
+        for folder in self.folders:
+            if folder not in known:
+                library.add_folder(folder)
+        return library.scan(handle)
+
+
+@dataclass(frozen=True)
 class RemoveFolder(Intent):
     path: str
     label = "removing a folder"
