@@ -79,10 +79,8 @@ def pairs_above(
     parts: list[PairList] = []
     for target, (ids, vecs) in enumerate(blocks):
         if ids.size:
-            parts.append(_compare_with((ids, vecs), [], floor))
-            q_ids, q_vecs = _gather(blocks, visitors[target])
-            if q_ids.size:
-                parts.append(_compare(q_ids, q_vecs, ids, vecs, floor))
+            # One product per list, with itself and its visitors: half the BLAS calls of two.
+            parts.append(_within(ids.size, *_gather(blocks, visitors[target], (ids, vecs)), floor))
         tick()
     return _unique(PairList.joined(parts))
 
@@ -124,17 +122,16 @@ def _visitors(near: Sequence[np.ndarray], n_lists: int) -> list[tuple[np.ndarray
     return [(home_of[order[a:b]], row_of[order[a:b]]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def _gather(blocks: Sequence[Block], visitors: tuple[np.ndarray, np.ndarray]) -> Block:
-    """The ids and vectors of `visitors` (home lists and rows), copied out of their lists."""
+def _gather(blocks: Sequence[Block], visitors: tuple[np.ndarray, np.ndarray], home: Block) -> Block:
+    """`home`'s ids and vectors followed by those of `visitors` (home lists and rows), in one copy."""
     homes, rows = visitors
-    if homes.size == 0:
-        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
-    cuts = np.flatnonzero(np.diff(homes)) + 1
-    ids, vecs = [], []
-    for h, r in zip(np.split(homes, cuts), np.split(rows, cuts), strict=True):
-        home_ids, home_vecs = blocks[int(h[0])]
-        ids.append(home_ids[r])
-        vecs.append(home_vecs[r])
+    ids, vecs = [home[0]], [home[1]]
+    if homes.size:
+        cuts = np.flatnonzero(np.diff(homes)) + 1
+        for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [homes.size]]), strict=True):
+            home_ids, home_vecs = blocks[int(homes[a])]
+            ids.append(home_ids[rows[a:b]])
+            vecs.append(home_vecs[rows[a:b]])
     return np.concatenate(ids), np.concatenate(vecs)
 
 
@@ -148,15 +145,13 @@ def _unique(pairs: PairList) -> PairList:
     return PairList(lo[first], hi[first], score[first])
 
 
-def _compare_with(home: Block, others: list[Block], floor: float) -> PairList:
-    """Pairs within `home` (each once) and between `home` and each of `others`."""
-    ids = np.concatenate([home[0], *(b[0] for b in others)])
-    vecs = np.concatenate([home[1], *(b[1] for b in others)]) if others else home[1]
-    scores = home[1] @ vecs.T
+def _within(n: int, ids: np.ndarray, vecs: np.ndarray, floor: float) -> PairList:
+    """Pairs among the first `n` vectors (each once) and between them and the rest."""
+    scores = vecs[:n] @ vecs.T
     i, j = np.nonzero(scores >= floor)
-    keep = (j >= home[0].size) | (i < j)  # within home: i < j only, never i with itself
+    keep = (j >= n) | (i < j)  # among the first n: i < j only, never i with itself
     i, j = i[keep], j[keep]
-    return PairList(home[0][i], ids[j], scores[i, j].astype(np.float32))
+    return PairList(ids[i], ids[j], scores[i, j].astype(np.float32))
 
 
 def _compare(ids_a: np.ndarray, a: np.ndarray, ids_b: np.ndarray, b: np.ndarray, floor: float) -> PairList:
@@ -170,7 +165,7 @@ def _all_against_all(ids: np.ndarray, vecs: np.ndarray, floor: float) -> PairLis
     for start in range(0, len(ids), BLOCK):
         stop = start + BLOCK
         rows = vecs[start:stop]
-        parts.append(_compare_with((ids[start:stop], rows), [], floor))
+        parts.append(_within(rows.shape[0], ids[start:stop], rows, floor))
         if stop < len(ids):
             parts.append(_compare(ids[start:stop], rows, ids[stop:], vecs[stop:], floor))
     return PairList.joined(parts)
