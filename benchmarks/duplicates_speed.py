@@ -86,7 +86,7 @@ class Scenes:
         return self.embed(a * self.centres[scene] + np.sqrt(1 - a * a) * own, rng)
 
 
-def make_dataset(rng: np.random.Generator, n: int) -> tuple[np.ndarray, Scenes, int]:
+def make_dataset(rng: np.random.Generator, n: int) -> tuple[np.ndarray, Scenes, np.ndarray]:
     scenes = Scenes(rng, n)
     data = np.empty((n, DIM), np.float32)
     for start in range(0, n, CHUNK):
@@ -95,7 +95,7 @@ def make_dataset(rng: np.random.Generator, n: int) -> tuple[np.ndarray, Scenes, 
     return data, scenes, plant_copies(rng, data, scenes)
 
 
-def plant_copies(rng: np.random.Generator, data: np.ndarray, scenes: Scenes) -> int:
+def plant_copies(rng: np.random.Generator, data: np.ndarray, scenes: Scenes) -> np.ndarray:
     """Overwrite ~5% of the rows with look-alikes of other rows: 2/3 pairs, 1/3 triples."""
     n = len(data)
     copies = int(n * PLANTED_SHARE)
@@ -106,7 +106,7 @@ def plant_copies(rng: np.random.Generator, data: np.ndarray, scenes: Scenes) -> 
     for start in range(0, len(copy_rows), CHUNK):
         src = data[originals_arr[start : start + CHUNK]]
         data[copy_rows[start : start + CHUNK]] = look_alikes(rng, src, scenes)
-    return len(copy_rows)
+    return np.stack([originals_arr, copy_rows], axis=1)  # (copies, 2): original row, copy row
 
 
 def look_alikes(rng: np.random.Generator, src: np.ndarray, scenes: Scenes) -> np.ndarray:
@@ -199,7 +199,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                            "threshold": DEFAULT_THRESHOLD, "cpus": ivf.cpu_threads()}
     rng = np.random.default_rng(args.seed)
     t = time.perf_counter()
-    data, scenes, planted = make_dataset(rng, args.n)
+    data, scenes, planted_rows = make_dataset(rng, args.n)
+    planted = len(planted_rows)
     within = within_scene_cosines(rng, scenes)
     out |= {"generate_s": time.perf_counter() - t, "planted": planted,
             "within_scene_cos_p10_p50_p90": np.percentile(within, [10, 50, 90]).round(3).tolist()}
@@ -242,7 +243,34 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
          f"(RSS then {before_group:,.0f} MB)")
 
     out |= measure_recall(index, pairs, args)
+    if index.kind == "ivf":
+        out["planted_recall_by_probe"] = probe_curve(index, planted_rows[:, 0], planted_rows[:, 1])
+        line(f"planted look-alike pairs ({planted:,}, cosine 0.80-0.995) in lists one probes, by probe: "
+             f"{out['planted_recall_by_probe']}")
     return out
+
+
+def probe_curve(index: VectorIndex, a: np.ndarray, b: np.ndarray) -> dict[int, float]:
+    """Of pairs (a, b), the share pairs_above would compare at each probe: same list, or one's list
+    among the other's `probe` nearest centroids. Cheap (no pair search), so it can guide PROBE."""
+    raw: Any = index._index
+    centroids = ivf.normalized(raw.quantizer.reconstruct_n(0, raw.nlist))
+    home = np.empty(len(index), np.int32)
+    members = np.unique(np.concatenate([a, b]))
+    vectors = np.empty((len(members), DIM), np.float32)
+    for list_no, (ids, vecs) in enumerate(similar_pairs.ivf_blocks(raw)[1]):
+        home[ids] = list_no
+        hit = np.isin(ids, members)
+        vectors[np.searchsorted(members, ids[hit])] = vecs[hit]
+    va, vb = vectors[np.searchsorted(members, a)], vectors[np.searchsorted(members, b)]
+    ha, hb = home[a], home[b]
+
+    def rank(v: np.ndarray, target: np.ndarray) -> np.ndarray:  # centroids nearer than the target list
+        scores = v @ centroids.T
+        return (scores > scores[np.arange(len(v)), target][:, None]).sum(axis=1)
+
+    ra, rb = rank(va, hb), rank(vb, ha)
+    return {p: round(float(((ha == hb) | (ra < p) | (rb < p)).mean()), 4) for p in (2, 3, 4, 6, 8, 12, 16)}
 
 
 def measure_recall(index: VectorIndex, pairs: similar_pairs.PairList, args: argparse.Namespace) -> dict[str, Any]:
@@ -265,6 +293,9 @@ def measure_recall(index: VectorIndex, pairs: similar_pairs.PairList, args: argp
          f">= {FLOOR}: {out['recall_floor']:.4f} of {truth_all.size:,}; "
          f">= {DEFAULT_THRESHOLD}: {out['recall_threshold']:.4f} of {truth_strict.size:,}; "
          f"pairs found that exhaustive search lacks: {out['false_pairs']}")
+    if index.kind == "ivf" and ta.size:
+        out["exhaustive_recall_by_probe"] = probe_curve(index, ta, tb)
+        line(f"exhaustive pairs >= {FLOOR} in lists one probes, by probe: {out['exhaustive_recall_by_probe']}")
     return out
 
 
