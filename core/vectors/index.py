@@ -168,11 +168,12 @@ class VectorIndex:
         faiss.omp_set_num_threads(ivf.cpu_threads())
         with self._rw.read():
             centroids: np.ndarray | None
+            near: list[np.ndarray] | None = None
             if self._trained_size:
                 centroids, blocks = similar.ivf_blocks(self._index)
             else:
                 ids, vectors = _flat(self._index)
-                centroids, blocks = similar.clustered_blocks(ids, vectors)
+                centroids, blocks, near = similar.clustered_blocks(ids, vectors, probe)
             handle = handle or TaskHandle()
             handle.start("comparing photos", len(blocks), unit="lists")
 
@@ -180,7 +181,7 @@ class VectorIndex:
                 handle.advance()
                 handle.checkpoint()
 
-            return similar.pairs_above(centroids, blocks, floor, probe, tick)
+            return similar.pairs_above(centroids, blocks, floor, probe, tick, near)
 
     # -- mutations -----------------------------------------------------------------------------
 
