@@ -36,13 +36,13 @@ class FilterBar(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.after = _field("from", "any, e.g. 2024-08", 108)
-        self.before = _field("to", "any, e.g. 2024", 96)
+        self.after = _field("from", "any, e.g. 2024-08", 130)
+        self.before = _field("to", "any, e.g. 2024", 120)
         self.folder = QComboBox()
         self.folder.setAccessibleName("Folder filter")
         self.folder.setMaximumWidth(220)
         self.type = _combo("Type filter", TYPE_CHOICES)
-        self.camera = _field("Camera filter", "camera", 110)
+        self.camera = _field("Camera filter", "any, e.g. iPhone", 130)
         self.orientation = _combo("Orientation filter", ORIENTATIONS)
         self.megapixels = QDoubleSpinBox()
         self.megapixels.setAccessibleName("Minimum megapixels")
@@ -68,20 +68,15 @@ class FilterBar(QWidget):
         self._show_state()
 
     def _layout(self) -> None:
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        for label, widget in (("From", self.after), ("to", self.before), ("Folder", self.folder),
-                              ("Type", self.type), ("", self.camera), ("", self.orientation),
-                              ("", self.megapixels), ("", self.location)):
-            if label:
-                row.addWidget(QLabel(label))
-            row.addWidget(widget)
-        row.addStretch(1)
-        row.addWidget(self.clear_button)
+        # Two short rows: one row of eight fields squeezed the date fields below what a date needs.
+        when = _row(("From", self.after), ("to", self.before), ("Folder", self.folder), ("Type", self.type))
+        what = _row(("Camera", self.camera), ("", self.orientation), ("", self.megapixels), ("", self.location))
+        what.addWidget(self.clear_button)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(2)
-        column.addLayout(row)
+        column.addLayout(when)
+        column.addLayout(what)
         line = QHBoxLayout()
         line.addWidget(self.state)
         line.addWidget(self.message, 1)
@@ -160,12 +155,24 @@ class FilterBar(QWidget):
         self.clear_button.setEnabled(active)
 
 
+def _row(*fields: tuple[str, QWidget]) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.setContentsMargins(0, 0, 0, 0)
+    for label, widget in fields:
+        if label:
+            row.addWidget(QLabel(label))
+        row.addWidget(widget)
+    row.addStretch(1)
+    return row
+
+
 def _field(name: str, placeholder: str, width: int) -> QLineEdit:
     edit = QLineEdit()
     edit.setAccessibleName(f"{name.capitalize()} date" if name in ("from", "to") else name)
     edit.setPlaceholderText(placeholder)
     edit.setClearButtonEnabled(True)
-    edit.setMaximumWidth(width + 30)
+    edit.setMinimumWidth(width)
+    edit.setMaximumWidth(width + 40)
     return edit
 
 
