@@ -22,6 +22,8 @@ from desktop.tasks import TaskManager
 
 if TYPE_CHECKING:
     from core.library.facade import Library
+    from core.library.filters import PhotoFilter
+    from core.library.searching import SearchQuery
     from core.library.write_queue import JobEvent
     from core.session.owner import LibraryOwner
 
@@ -43,7 +45,7 @@ class LibrarySession(QObject):
     model_state = Signal(str)  # "not loaded" | "loading" | "downloading" | "ready" | "unavailable" | "failed"
     model_unavailable = Signal(object)  # the ModelUnavailableError (its fields word the GUI's advice)
     download_progress = Signal(int, int)  # bytes done, bytes total
-    results_ready = Signal(object, list)  # query (path, bytes, text or id), list[SearchResult]
+    answer_ready = Signal(object, object)  # the search's tag, SearchAnswer
     error = Signal(str)
     notice = Signal(str)  # something the user should know once (e.g. a folder is polled, not watched)
     show_requested = Signal(str)  # another process asked to show this photo's look-alikes
@@ -113,9 +115,11 @@ class LibrarySession(QObject):
         if (lib := self.library) is not None:
             self.tasks.read(lib.status, self.status_ready.emit, self._report)
 
-    def load_photos(self) -> None:
+    def load_photos(self, f: PhotoFilter | None = None) -> None:
+        """The grid's listing: every photo, or those passing `f` (`photos_ready`, browse order)."""
         if (lib := self.library) is not None:
-            self.tasks.read(lib.photos, self.photos_ready.emit, self._report)
+            read = (lambda: lib.photos_passing(f)) if f is not None and f.active else lib.photos
+            self.tasks.read(read, self.photos_ready.emit, self._report)
 
     def fetch_rows(self, changes: Any, on_rows: Any, on_failed: Any) -> None:
         """The current rows of the photos a change record names: `on_rows(changes, rows)`, or
@@ -131,22 +135,12 @@ class LibrarySession(QObject):
 
         self.tasks.read(lambda: lib.photos_by_ids(ids), lambda rows: on_rows(changes, rows), failed)
 
-    def search_image(self, source: str | bytes | int, k: int = 50) -> None:
+    def search(self, query: SearchQuery, tag: object) -> None:
+        """Run a composed, filtered search on the read pool; `answer_ready(tag, SearchAnswer)`."""
         if (lib := self.library) is None:
             self.error.emit("The library is still opening; try again in a moment.")
             return
-        self.tasks.read(
-            lambda: lib.search_image(source, k=k, exclude_self=True),
-            lambda results: self.results_ready.emit(source, results), self._report,
-        )
-
-    def search_text(self, text: str, k: int = 50) -> None:
-        if (lib := self.library) is None or not text.strip():
-            return
-        self.tasks.read(
-            lambda: lib.search_text(text, k=k),
-            lambda results: self.results_ready.emit(text, results), self._report,
-        )
+        self.tasks.read(lambda: lib.search(query), lambda answer: self.answer_ready.emit(tag, answer), self._report)
 
     # -- duplicates: the slow first search runs on the read pool, with progress -------------------------
     def duplicate_groups(self, tier: str, threshold: float, sort: str, on_done: Callable[[Any], None],

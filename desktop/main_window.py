@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,10 @@ from core.errors import ModelUnavailableError
 from core.files.paths import default_data_dir
 from core.store.changes import LibraryChanges
 from desktop.change_follower import ChangeFollower
+from desktop.date_jump import DateJump
 from desktop.duplicates_view import DuplicatesView
 from desktop.errors_panel import ErrorsPanel
+from desktop.filter_bar import FilterBar
 from desktop.folders_panel import FoldersPanel
 from desktop.image_input import dropped_folders, image_source
 from desktop.library_session import LibrarySession
@@ -30,7 +31,6 @@ from desktop.qt import (
     QLabel,
     QLineEdit,
     QMainWindow,
-    QPixmap,
     QPoint,
     QPushButton,
     QSlider,
@@ -42,6 +42,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.results_pane import ResultsPane
+from desktop.search_controls import SearchControls, Searcher
 from desktop.status_bar import StatusBar
 from desktop.tasks import TaskManager
 from desktop.thumbnail_cache import ThumbnailCache
@@ -76,9 +77,14 @@ class MainWindow(QMainWindow):
         self.search_box = QLineEdit()
         self.zoom = QSlider(Qt.Orientation.Horizontal)
         self.grid_caption = QLabel("")
+        self.filter_bar = FilterBar()  # narrows the grid and every search
+        self.date_jump = DateJump(self.grid, self.grid_model)
+        self.search_controls = SearchControls()
+        self.searcher = Searcher(self.session, self.results, self.search_controls, lambda: self.filter_bar.filter,
+                                 lambda: self.session.settings.results_k)
+        self._subfolders: set[str] = set()
         self._painted = False
         self._closed = False
-        self._query: Any = None
         self._download: DownloadDialog | None = None
         self._initial_image: str | None = None
         self.compare_window: Any = None  # desktop.compare_window.CompareWindow, made on first use
@@ -104,6 +110,7 @@ class MainWindow(QMainWindow):
         top = QHBoxLayout()
         top.addWidget(self.search_box, 1)
         top.addWidget(open_button)
+        top.addWidget(self.date_jump)
         top.addSpacing(12)
         top.addWidget(QLabel("Size"))
         top.addWidget(self.zoom)
@@ -111,12 +118,18 @@ class MainWindow(QMainWindow):
         column = QVBoxLayout(centre)
         column.setContentsMargins(6, 6, 6, 0)
         column.addLayout(top)
+        column.addWidget(self.filter_bar)
         column.addWidget(self.grid_caption)
         column.addWidget(self.grid, 1)
         self.splitter = QSplitter()
         self.splitter.addWidget(self.folders)
         self.splitter.addWidget(centre)
-        self.splitter.addWidget(self.results)
+        right = QWidget()
+        results_column = QVBoxLayout(right)
+        results_column.setContentsMargins(0, 6, 0, 0)
+        results_column.addWidget(self.search_controls)
+        results_column.addWidget(self.results, 1)
+        self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setSizes([230, 700, 470])
@@ -168,7 +181,8 @@ class MainWindow(QMainWindow):
         s.model_state.connect(self._on_model_state)
         s.model_unavailable.connect(self._on_model_unavailable)
         s.download_progress.connect(self._on_download)
-        s.results_ready.connect(self._on_results)
+        self.searcher.shown.connect(self._on_shown)
+        self.filter_bar.changed.connect(self._filter_changed)
         s.error.connect(self._show_error)
         s.notice.connect(lambda text: self.status.showMessage(text, 15_000))
         s.show_requested.connect(self.show_photo_asked_elsewhere)
@@ -180,6 +194,10 @@ class MainWindow(QMainWindow):
         self.status.errors_requested.connect(self.show_errors)
         self.grid.chosen.connect(self.search_path)
         self.results.find_lookalikes.connect(self.search_path)
+        for view in (self.grid, self.results.view):  # their menus offer "Add to the query", "Not like this"
+            view.composing = True
+            view.add_to_query.connect(self.searcher.add)
+            view.not_like.connect(self.searcher.avoid)
         self.search_box.returnPressed.connect(lambda: self.search_text(self.search_box.text()))
         self.zoom.valueChanged.connect(self.grid.set_thumb_size)
 
@@ -211,7 +229,10 @@ class MainWindow(QMainWindow):
 
     def _on_rows(self, changes: LibraryChanges, rows: dict) -> None:
         """A change record with the rows it names: each view inserts, removes and updates by id."""
-        self.grid_model.apply_changes(changes, rows)
+        if self.filter_bar.filter.active:  # whether a changed photo passes is the core's to say
+            self.session.load_photos(self.filter_bar.filter)
+        else:
+            self.grid_model.apply_changes(changes, rows)
         self.results.apply_changes(changes, rows)
         if self.compare_window is not None:
             self.compare_window.apply_changes(changes, rows)
@@ -220,7 +241,12 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         self.session.refresh_status()
-        self.session.load_photos()
+        self.session.load_photos(self.filter_bar.filter)
+
+    def _filter_changed(self, f: Any) -> None:
+        """A new filter: the grid lists the photos that pass, and the current search asks again."""
+        self.session.load_photos(f)
+        self.searcher.rerun()
 
     def closeEvent(self, event: Any) -> None:
         self._closed = True
@@ -256,6 +282,7 @@ class MainWindow(QMainWindow):
     # -- what the session reports ---------------------------------------------------------------
     def _on_status(self, status: Any) -> None:
         self.folders.set_folders(status.folders)
+        self.filter_bar.set_folders([f.path for f in status.folders], self._subfolders)
         self.status.set_photo_count(status.counts.photos, status.counts.indexed)
         self.status.set_failures(len(status.failures))
         self.errors.set_failures(status.failures)
@@ -263,8 +290,13 @@ class MainWindow(QMainWindow):
     def _on_photos(self, photos: list) -> None:
         self.grid_model.set_photos(photos)
         self._show_count(len(photos))
+        if not self.filter_bar.filter.active:  # the folder filter offers every folder holding photos
+            self._subfolders = {os.path.dirname(p.path) for p in photos}
 
     def _show_count(self, n: int) -> None:
+        if self.filter_bar.filter.active:
+            self.grid_caption.setText(f"{n:,} photos pass the filter")
+            return
         self.grid_caption.setText(f"{n:,} photos" if n else
                                   "Add a folder (File ▸ Add folder…, or drop one here) to fill the library.")
 
@@ -299,14 +331,13 @@ class MainWindow(QMainWindow):
 
     def _show_error(self, message: str) -> None:
         self.status.show_error(message)
-        if self._query is not None:  # the search that was running failed: say so where results go
+        if self.searcher.running:  # the search that was running failed: say so where results go
             self.results.show_message("The search failed", message)
-            self._query = None
+            self.searcher.running = False
 
     # -- searching ------------------------------------------------------------------------------
     def search_path(self, path: str) -> None:
-        self._start_search(path, f"Look-alikes of {os.path.basename(path)}")
-        self.session.search_image(path, self.session.settings.results_k)
+        self.searcher.like(path)
         if self.compare_window is not None and self.compare_window.isVisible():
             self.compare_window.compare(path)
 
@@ -327,34 +358,16 @@ class MainWindow(QMainWindow):
         self.compare_window.raise_()
 
     def search_bytes(self, data: bytes) -> None:
-        self._start_search(data, "Look-alikes of the pasted image")
-        self.session.search_image(data, self.session.settings.results_k)
+        self.searcher.like(data)
 
     def search_text(self, text: str) -> None:
+        """A typed text; with example photos in the query it joins them ("this one, but at night")."""
         if text.strip():
-            self._start_search(text, f"Photos matching “{text.strip()}”")
-            self.session.search_text(text, self.session.settings.results_k)
+            self.searcher.type_text(text)
 
-    def _start_search(self, query: Any, title: str) -> None:
-        self._query = query
-        self._search_started = time.monotonic()
-        self.results.show_message(title, "Searching…")
-
-    def _on_results(self, query: Any, results: list) -> None:
-        if query is not self._query and query != self._query:
-            return  # an older search finished after a newer one started
-        self._query = None
-        if isinstance(query, bytes):
-            pixmap = QPixmap()
-            pixmap.loadFromData(query)
-            scaled = pixmap.scaled(96, 96, Qt.AspectRatioMode.KeepAspectRatio,
-                                   Qt.TransformationMode.SmoothTransformation)
-            self.results.show_results("Look-alikes of the pasted image", results, query_pixmap=scaled)
-        elif isinstance(query, str) and os.path.isfile(query):
-            self.results.show_results(f"Look-alikes of {os.path.basename(query)}", results, query_path=query)
-            self.grid.select_path(query)
-        else:
-            self.results.show_results(f"Photos matching “{str(query).strip()}”", results)
+    def _on_shown(self, query: Any) -> None:
+        if len(query.images) == 1 and isinstance(query.images[0], str) and os.path.isfile(query.images[0]):
+            self.grid.select_path(query.images[0])
         self.results_shown.emit()
 
     # -- image input ----------------------------------------------------------------------------

@@ -25,8 +25,8 @@ def copy_path(path: str) -> None:
 
 
 def describe(path: str, width: int | None, height: int | None, taken_at: float | None,
-             score: float | None = None) -> str:
-    """The tooltip: path, dimensions, date and (for a result) similarity."""
+             score: float | None = None, match: float | None = None) -> str:
+    """The tooltip: path, dimensions, date and (for a result) similarity and the model's match probability."""
     lines = [path]
     if width and height:
         lines.append(f"{width} × {height}")
@@ -34,17 +34,24 @@ def describe(path: str, width: int | None, height: int | None, taken_at: float |
         lines.append(datetime.fromtimestamp(taken_at).strftime("%Y-%m-%d %H:%M"))
     if score is not None:
         lines.append(f"similarity {score:.3f}")
+    if match is not None:
+        lines.append(f"match {match:.0%} (the model's probability that it fits the text)")
     return "\n".join(lines)
 
 
 def photo_menu(
-    parent: QWidget, path: str, find_lookalikes: Callable[[str], None], companions: Sequence[str] = ()
+    parent: QWidget, path: str, find_lookalikes: Callable[[str], None], companions: Sequence[str] = (),
+    compose: tuple[Callable[[str], None], Callable[[str], None]] | None = None,
 ) -> QMenu:
-    """The photo's actions; `companions` are the RAW files of a RAW+JPEG pair this JPEG stands for."""
+    """The photo's actions; `companions` are the RAW files of a RAW+JPEG pair this JPEG stands for;
+    `compose` (add to the query, avoid) where the view takes part in composed queries."""
     menu = QMenu(parent)
     menu.addAction("Open", lambda: open_in_viewer(path))
     menu.addAction("Show in folder", lambda: show_in_folder(path))
     menu.addAction("Find look-alikes of this", lambda: find_lookalikes(path))
+    if compose is not None:
+        menu.addAction("Add to the query", lambda: compose[0](path))
+        menu.addAction("Not like this", lambda: compose[1](path))
     for raw in companions:
         _add_raw_actions(menu, raw)
     menu.addSeparator()
@@ -59,6 +66,7 @@ def _add_raw_actions(menu: QMenu, raw: str) -> None:
 
 
 def show_photo_menu(
-    parent: QWidget, at: QPoint, path: str, find_lookalikes: Callable[[str], None], companions: Sequence[str] = ()
+    parent: QWidget, at: QPoint, path: str, find_lookalikes: Callable[[str], None], companions: Sequence[str] = (),
+    compose: tuple[Callable[[str], None], Callable[[str], None]] | None = None,
 ) -> None:
-    photo_menu(parent, path, find_lookalikes, companions).exec(at)
+    photo_menu(parent, path, find_lookalikes, companions, compose).exec(at)

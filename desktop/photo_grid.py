@@ -83,6 +83,9 @@ class PhotoGridModel(QAbstractListModel):
     def photo_at(self, row: int) -> Photo:
         return self._photos[row]
 
+    def photos(self) -> list[Photo]:
+        return self._photos  # read-only: the rows in order (the date jump counts months over them)
+
     def _locate(self, photo: Photo) -> int:
         """The row of `photo`, which the grid shows. Keys are unique (paths are), except halfway
         through a record where a path passes between photos (A and B swap names): the photo given

@@ -54,7 +54,7 @@ class ResultsModel(QAbstractListModel):
         if role == ItemRole:
             return r
         if role == Qt.ItemDataRole.ToolTipRole:
-            return describe(r.path, r.width, r.height, r.taken_at, r.score)
+            return describe(r.path, r.width, r.height, r.taken_at, r.score, r.match)
         return None
 
     def set_results(self, results: list[SearchResult]) -> None:

@@ -15,10 +15,13 @@ from desktop.thumbnail_cache import ThumbnailCache
 
 class ThumbView(QListView):
     chosen = Signal(str)  # path of a photo clicked or entered: show its look-alikes
+    add_to_query = Signal(str)  # "Add to the query" (offered once `composing` is set)
+    not_like = Signal(str)  # "Not like this"
 
     def __init__(self, cache: ThumbnailCache, size: int, captions: bool = False) -> None:
         super().__init__()
         self.cache = cache
+        self.composing = False  # the window sets it where the menu offers composed queries
         self.thumb_delegate = ThumbDelegate(cache, size, captions)
         self.setItemDelegate(self.thumb_delegate)
         self.setViewMode(QListView.ViewMode.IconMode)
@@ -64,4 +67,5 @@ class ThumbView(QListView):
         index = self.indexAt(pos)
         if index.isValid():
             show_photo_menu(self, self.viewport().mapToGlobal(pos), str(index.data(PathRole)),
-                            self.chosen.emit, getattr(index.data(ItemRole), "companions", ()))
+                            self.chosen.emit, getattr(index.data(ItemRole), "companions", ()),
+                            (self.add_to_query.emit, self.not_like.emit) if self.composing else None)

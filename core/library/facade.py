@@ -27,6 +27,7 @@ from core.imaging.pixel_print import PRINT_VERSION
 from core.indexing.pipeline import IndexReport, Pipeline
 from core.indexing.scanner import ScanReport, move_paths, scan, scan_paths
 from core.library import searching
+from core.library.browsing import photos_passing
 from core.library.duplicates import LibraryDuplicates
 from core.library.facts import read_missing_facts
 from core.library.filters import PhotoFilter
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
     from core.embedding.embedder import Embedder
 
 DB_NAME = "library.sqlite3"
-
 
 Subscriber = Callable[[LibraryChanges], None]
 
@@ -110,9 +110,8 @@ class Library:
             self._pairs = RawPairs(self.store)
             self._duplicates = LibraryDuplicates(self.store, self._pairs)
             self._passing = searching.PassingIds(self.store)
-            self._precisions = PrecisionChoice(
-                self.store, readonly, self.precision, "--precision" if precision else "settings", self.device
-            )
+            self._precisions = PrecisionChoice(self.store, readonly, self.precision,
+                                               "--precision" if precision else "settings", self.device)
             self.exclude = list(self.settings.exclude if exclude is None else exclude)
             self._active = self._new_active(self.settings.model or DEFAULT_MODEL)
         except BaseException:
@@ -391,9 +390,7 @@ class Library:
         self._cache.save()
 
     # -- searching ------------------------------------------------------------------------------
-    def search_image(
-        self, source: ImageSource, k: int = 20, exclude_self: bool = False
-    ) -> list[SearchResult]:
+    def search_image(self, source: ImageSource, k: int = 20, exclude_self: bool = False) -> list[SearchResult]:
         """Look-alikes of a library photo (id or path), an image file anywhere, image bytes or a PIL image."""
         return self.search(SearchQuery(images=(source,), k=k, exclude_self=exclude_self, min_score=-1)).results
 
@@ -487,10 +484,13 @@ class Library:
         where = conditions(filters) if filters is not None and filters.active else ()
         return self.store.list_photos(self.model_key, offset, limit, where)
 
+    def photos_passing(self, f: PhotoFilter) -> list[Photo]:
+        """The listed photos that pass `f`, browse order (core.library.browsing)."""
+        return photos_passing(self.store, self.model_key, self._passing, f)
+
     def status(self) -> LibraryStatus:
-        return library_status(
-            self.store, self.data_dir, self.model_key, self.index_path(), DB_NAME, self.precision_status()
-        )
+        args = (self.store, self.data_dir, self.model_key, self.index_path(), DB_NAME)
+        return library_status(*args, self.precision_status())
 
     def _require_writable(self) -> None:
         if self.readonly:
