@@ -45,7 +45,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory, tiny_siglip_dir: Path) -> dict[str, Any]:
-    """A library whose model is the tiny one: 4 photos indexed, then a folder of 36 photos, a corrupt file
+    """A library whose model is the tiny one: 4 photos indexed, then a folder of 16 photos, a corrupt file
     and a photo that will vanish, added by export-manifest (scanned, not embedded)."""
     root = tmp_path_factory.mktemp("archive")
     data = root / "data"
@@ -54,7 +54,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory, tiny_siglip_dir: Path) -> 
     with Library(data, model=str(tiny_siglip_dir), workers=0, precision="fp32") as lib:
         lib.add_folder(root / "lib" / "old")
         lib.update()
-    for i in range(36):
+    for i in range(16):
         write_photo(root / "lib" / "new" / f"new_{i:02d}.jpg", seed=i)
     (root / "lib" / "new" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
     write_photo(root / "lib" / "new" / "vanishes.jpg", seed=99)
@@ -74,13 +74,13 @@ def test_export_manifest_lists_exactly_the_photos_without_a_vector_and_embeds_no
         st = os.stat(r["path"])
         assert (r["size"], r["mtime_ns"], r["hash"]) == (st.st_size, st.st_mtime_ns, None)
     with Library(archive["data"], readonly=True) as lib:
-        assert lib.status().counts.pending == 38  # scanned, not embedded
+        assert lib.status().counts.pending == 18  # scanned, not embedded
         assert lib.model_key.startswith("local:")  # --model was not given: the library's model is kept
 
 
 def test_export_manifest_all_lists_every_readable_photo_with_the_hashes_it_knows(archive: dict) -> None:
     rows = read_manifest(archive["all"])
-    assert len(rows) == 42
+    assert len(rows) == 22
     old = [r for r in rows if "/old/" in r["path"]]
     assert len(old) == 4 and all(r["hash"] for r in old)
 
@@ -102,7 +102,7 @@ def test_cluster_embed_makes_the_vectors_the_library_makes_and_keeps_the_manifes
     archive: dict, embedded: tuple[EmbedReport, Path, Path]
 ) -> None:
     report, out, root = embedded
-    assert (report.shards, report.written_shards, report.embedded, report.failed) == (4, 4, 36, 2)
+    assert (report.shards, report.written_shards, report.embedded, report.failed) == (2, 2, 16, 2)
     info = read_info(out)
     rows = [row for name in sorted(info.shards) for row in read_shard(out, name, info)]
     manifest = [r["path"] for r in read_manifest(archive["pending"])]
@@ -146,7 +146,7 @@ def test_a_killed_job_finishes_only_the_missing_shards(
     write_manifest(manifest, [{"path": str(p), "size": p.stat().st_size, "mtime_ns": p.stat().st_mtime_ns}
                               for p in photos])
     args = ["cluster-embed", "--manifest", str(manifest), "--out", str(out), "--model", archive["model"],
-            "--address", ray_address, "--shard-size", "3"]
+            "--address", ray_address, "--shard-size", "2"]
     job = subprocess.Popen([sys.executable, "-m", "desktop.launcher", *args], cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -157,11 +157,12 @@ def test_a_killed_job_finishes_only_the_missing_shards(
     finally:
         job.wait()
     before = {name: _fingerprint(out / name) for name in _finished(out)}
-    assert 0 < len(before) < 12, "the job must be killed part-way for this test to mean anything"
+    shards = len(photos) // 2
+    assert 0 < len(before) < shards, "the job must be killed part-way for this test to mean anything"
 
-    report = run_embed_job(EmbedJob(manifest, out, archive["model"], shard_size=3))
+    report = run_embed_job(EmbedJob(manifest, out, archive["model"], shard_size=2))
 
-    assert (report.skipped_shards, report.written_shards) == (len(before), 12 - len(before))
+    assert (report.skipped_shards, report.written_shards) == (len(before), shards - len(before))
     assert {name: _fingerprint(out / name) for name in before} == before  # finished shards untouched
     info = read_info(out)
     paths = [r["path"] for n in sorted(info.shards) for r in read_shard(out, n, info)]
@@ -187,3 +188,28 @@ def test_path_map_rewrites_whole_folder_names_longest_first() -> None:
     assert pm.apply("/photos2/c.jpg") == "/photos2/c.jpg"  # not a folder under /photos
     with pytest.raises(Exception, match="OLD=NEW"):
         PathMap.parse(["/photos"])
+
+
+def test_manifest_cluster_embed_and_import_leave_nothing_to_embed_and_search_as_a_local_index(
+    tmp_path: Path, tiny_siglip_dir: Path, ray_address: str
+) -> None:
+    photos = tmp_path / "photos"
+    for i in range(10):
+        write_photo(photos / f"p{i}.jpg", seed=300 + i)
+    data, reference = tmp_path / "data", tmp_path / "reference"
+    manifest, vectors = tmp_path / "m.parquet", tmp_path / "vectors"
+    model = ["--model", str(tiny_siglip_dir)]
+    done = run_cli("export-manifest", "--data-dir", str(data), *model, "--out", str(manifest), str(photos))
+    assert done.returncode == 0, done.stderr
+    run_embed_job(EmbedJob(manifest, vectors, str(tiny_siglip_dir), shard_size=4))
+    imported = run_cli("import-vectors", "--data-dir", str(data), *model, "--json", str(vectors))
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout) == {"imported": 10, "matched_photos": 10, "unknown_hashes": 0, "rejected": 0}
+
+    with Library(data, model=str(tiny_siglip_dir), workers=0, precision="fp32") as lib:
+        assert lib.update().index.embedded == 0  # the shards covered every photo
+        found = [(Path(r.path).name, round(r.score, 3)) for r in lib.search_image(photos / "p3.jpg", k=5)]
+    with Library(reference, model=str(tiny_siglip_dir), workers=0, precision="fp32") as ref:
+        ref.add_folder(photos)
+        ref.update()
+        assert [(Path(r.path).name, round(r.score, 3)) for r in ref.search_image(photos / "p3.jpg", k=5)] == found
