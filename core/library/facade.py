@@ -27,7 +27,7 @@ from core.imaging.pixel_print import PRINT_VERSION
 from core.indexing.pipeline import IndexReport, Pipeline
 from core.indexing.scanner import ScanReport, move_paths, scan, scan_paths
 from core.library import searching
-from core.library.browsing import photos_passing
+from core.library.browsing import listed_photos
 from core.library.duplicates import LibraryDuplicates
 from core.library.facts import read_missing_facts
 from core.library.filters import PhotoFilter
@@ -49,7 +49,6 @@ from core.library.vector_import import ImportReport, VectorBatch, import_batch
 from core.library.writer_lock import acquire_writer_lock
 from core.store.changes import LibraryChanges
 from core.store.database import Folder, Photo, Store
-from core.store.filtering import conditions
 from core.tasks.progress import TaskHandle
 from core.vectors.cache import IndexCache, index_file
 
@@ -477,16 +476,19 @@ class Library:
         return self.store.photo(photo_id)
 
     def photos_by_ids(self, ids: Iterable[int]) -> dict[int, Photo]:
-        """The current rows of these photos (those still in the library), for views following changes."""
-        return self.store.photos_by_ids(ids)
+        """The current rows of these photos as listed (deleted ones and hidden RAW halves left out)."""
+        hidden = self._hidden_raws()
+        return {i: p for i, p in self.store.photos_by_ids(ids).items() if i not in hidden}
 
     def photos(self, offset: int = 0, limit: int | None = None, filters: PhotoFilter | None = None) -> list[Photo]:
-        where = conditions(filters) if filters is not None and filters.active else ()
-        return self.store.list_photos(self.model_key, offset, limit, where)
+        """The grid's list (core.library.browsing): newest first, filtered, a RAW+JPEG pair once."""
+        return listed_photos(self.store, self.model_key, self._passing, filters, self._hidden_raws(), offset, limit)
 
     def photos_passing(self, f: PhotoFilter) -> list[Photo]:
-        """The listed photos that pass `f`, browse order (core.library.browsing)."""
-        return photos_passing(self.store, self.model_key, self._passing, f)
+        return self.photos(filters=f)
+
+    def _hidden_raws(self) -> frozenset[int]:
+        return self._pairs.current().hidden if self.settings.raw_pairs == "one" else frozenset()
 
     def status(self) -> LibraryStatus:
         args = (self.store, self.data_dir, self.model_key, self.index_path(), DB_NAME)

@@ -49,6 +49,12 @@ def test_a_library_shows_a_raw_and_jpeg_pair_once_and_both_when_asked(tmp_path, 
         assert names == ["IMG_0001.JPG", "IMG_0002.DNG", "other.jpg"]
         jpeg = next(r for r in results if r.path.endswith("IMG_0001.JPG"))
         assert jpeg.companions == (str(folder / "IMG_0001.DNG"),)
+        # The grid lists the pair once too, and a change record never brings its RAW back in.
+        listed = sorted(p.path.rsplit("/", 1)[1] for p in library.photos())
+        assert listed == ["IMG_0001.JPG", "IMG_0002.DNG", "other.jpg"]
+        raw_id = library.store.photo_by_path(str(folder / "IMG_0001.DNG")).id  # type: ignore[union-attr]
+        assert raw_id not in library.photos_by_ids([raw_id])
 
         library.apply_settings(replace(library.settings, raw_pairs="both"))
         assert len(library.search_image(folder / "other.jpg", k=10)) == 4
+        assert len(library.photos()) == 4
