@@ -202,8 +202,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def add_eval_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "eval", help="compare models on a labelled image set (mAP, precision@k, recall@10, speed)",
-        description="Each image queries all the others; a result is right when it has the same class.",
+        "eval", help="compare models on a labelled image set (mAP, precision@k, recall@10, speed; text queries)",
+        description="Each image queries all the others; a result is right when it has the same class. Each "
+        "class's folder name is also a text query (golden_retriever asks for 'golden retriever'), and the "
+        "model's own match cut is checked against the labels.",
     )
     p.add_argument("folder", metavar="FOLDER", help="one subfolder per class, or a CSV of path,label")
     p.add_argument("--models", required=True, help="comma-separated model keys or local model folders")
@@ -256,7 +258,25 @@ def format_eval(summary: dict) -> str:
     for m in summary["models"]:
         cells = [f"{m[c]:>12.1f}" if c == "images_per_s" else f"{m[c]:>12.4f}" for c in columns]
         lines.append(f"{m['model']:<{width}}  " + "  ".join(cells))
-    return "\n".join(lines)
+    return "\n".join(lines + format_text_eval(summary["models"], width))
+
+
+def format_text_eval(models: list[dict], width: int) -> list[str]:
+    """The text queries' table: each class's name asks for its images; then the model's own match cut."""
+    texts = [(m["model"], m["text"]) for m in models if m.get("text")]
+    if not texts:
+        return []
+    columns = ["mAP", "precision@1", "precision@5", "recall@10", "match_precision", "match_recall"]
+    lines = [
+        "",
+        f"text queries: each class's name ({texts[0][1]['classes']}) ranks every image; "
+        f"match: the model's probability >= {texts[0][1]['match_threshold']:g}",
+        f"{'model':<{width}}  " + "  ".join(f"{c:>15}" for c in columns),
+    ]
+    for model, t in texts:
+        cells = ["{:>15}".format("-" if t[c] is None else f"{t[c]:.4f}") for c in columns]
+        lines.append(f"{model:<{width}}  " + "  ".join(cells))
+    return lines
 
 
 def status_json(s: LibraryStatus) -> dict:

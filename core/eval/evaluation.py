@@ -23,6 +23,7 @@ import numpy as np
 from core.embedding.registry import resolve_model
 from core.errors import DecodeError, LookalikeError
 from core.eval.metrics import RetrievalMetrics, metrics_from_vectors, rank_others
+from core.eval.text_metrics import TextMetrics, class_query, text_metrics
 from core.imaging.decode import is_supported_name, open_image
 from core.tasks.progress import TaskHandle
 
@@ -55,6 +56,9 @@ class ModelRun:
     embedded: int
     vectors: np.ndarray
     metrics: RetrievalMetrics | None = None
+    class_texts: dict[str, np.ndarray] = field(default_factory=dict)  # class -> its name's text vector
+    calibration: tuple[float, float] = (1.0, 0.0)  # the model's match calibration (scale, bias)
+    text: TextMetrics | None = None  # each class name as a text query
 
     @property
     def images_per_s(self) -> float:
@@ -67,7 +71,8 @@ class ModelRun:
 
     def summary(self) -> dict[str, object]:
         rounded = {name: round(v, 2 if name == "images_per_s" else 6) for name, v in self.numbers().items()}
-        return {"model": self.model, "key": self.key, **rounded}
+        text = self.text.as_dict() if self.text is not None else None
+        return {"model": self.model, "key": self.key, **rounded, "text": text}
 
 
 @dataclass
@@ -187,6 +192,9 @@ def evaluate(
         embedder = load_embedder(model, device=device, precision=precision)
         try:
             run, failures = embed_all(embedder, model, items, handle)
+            classes = sorted({item.label for item in items})
+            texts = embedder.embed_texts([class_query(c) for c in classes])
+            run.class_texts, run.calibration = dict(zip(classes, texts, strict=True)), embedder.match_calibration()
         finally:
             embedder.unload()  # the next model loads into the memory this one held
         runs.append(run)
@@ -198,8 +206,15 @@ def evaluate(
         # Rows of images another model could not read go too, so every model answers the same queries.
         run.vectors = run.vectors[keep]
         run.metrics = metrics_from_vectors(run.vectors, [im.label for im in images])
+        run.text = _text_metrics(run, [im.label for im in images])
     skipped = sorted(failed.items())
     return Evaluation(str(source), images, runs, skipped)
+
+
+def _text_metrics(run: ModelRun, labels: list[str]) -> TextMetrics:
+    classes = sorted(set(labels))  # a class whose every image was unreadable asks nothing
+    texts = np.stack([run.class_texts[c] for c in classes])
+    return text_metrics(texts, classes, run.vectors, labels, run.calibration)
 
 
 def embed_all(

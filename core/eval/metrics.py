@@ -99,7 +99,13 @@ def per_query(scores: np.ndarray, query_ids: np.ndarray, codes: np.ndarray) -> P
     """The numbers of the queries `query_ids`, whose rows of the score matrix are `scores`."""
     query_ids = np.asarray(query_ids)
     order = rank_others(scores, query_ids)
-    relevant = (codes[order] == codes[query_ids][:, None]).astype(np.float64)
+    return from_relevance(codes[order] == codes[query_ids][:, None])
+
+
+def from_relevance(ranked_relevant: np.ndarray) -> PerQuery:
+    """The numbers of rankings given as rows of booleans: is the item at each rank relevant to the query.
+    Shared by image queries (the others, ranked) and text queries (every image, ranked)."""
+    relevant = np.asarray(ranked_relevant, dtype=np.float64)
     others = relevant.shape[1]
     hits = np.cumsum(relevant, axis=1)  # hits[:, r - 1] = relevant images in the top r
     n_relevant = hits[:, -1]

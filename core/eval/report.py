@@ -1,6 +1,7 @@
 """The `lookalike eval --report` page: one self-contained HTML file (thumbnails inlined as JPEG data URIs).
 
-Sections: a header (set, date, models), the metric table (best value per column highlighted), what the
+Sections: a header (set, date, models), the metric table (best value per column highlighted), the text
+queries' table (each class's name as a query, and the model's own match cut checked on the labels), what the
 metrics mean, the images that were skipped, and for a sample of queries each model's top 5 side by side
 with wrong-class results marked by colour, a ✗ and a text label (so the marking survives without colour).
 Every path and label is escaped: they come from the user's file system.
@@ -16,6 +17,7 @@ from pathlib import Path
 from core.errors import DecodeError
 from core.eval.evaluation import Evaluation
 from core.imaging.decode import open_image
+from core.library.searching import MATCH_THRESHOLD
 
 THUMB_PX = 96
 SAMPLE_QUERIES = 12
@@ -62,6 +64,7 @@ def render_report(evaluation: Evaluation) -> str:
         f"<style>{_STYLE}</style></head><body>",
         _header(evaluation),
         _metric_table(evaluation),
+        _text_table(evaluation),
         _definitions(),
         _skipped(evaluation),
         _queries(evaluation, thumbs),
@@ -100,6 +103,46 @@ def _metric_table(ev: Evaluation) -> str:
         '<section id="metrics"><h2>Metrics</h2>'
         f"<table><thead><tr><th>model</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
         "<p>Best value per column highlighted (higher is better everywhere).</p></section>"
+    )
+
+
+_TEXT_COLUMNS = [  # (key in TextMetrics.as_dict(), column title)
+    ("mAP", "mAP"),
+    ("precision@1", "P@1"),
+    ("precision@5", "P@5"),
+    ("recall@10", "R@10"),
+    ("match_precision", "match precision"),
+    ("match_recall", "match recall"),
+]
+
+
+def _text_table(ev: Evaluation) -> str:
+    texts = [(run.model, run.text) for run in ev.runs if run.text is not None]
+    if not texts:
+        return ""
+    rows = [(model, t.numbers()) for model, t in texts]
+    head = "".join(f"<th>{title}</th>" for _, title in _TEXT_COLUMNS)
+    body = []
+    for (model, text), (_, numbers) in zip(texts, rows, strict=True):
+        cells = []
+        for name, _ in _TEXT_COLUMNS:
+            value, column = numbers[name], [v for _, n in rows if (v := n[name]) is not None]
+            if value is None:  # no pair reached the threshold: no precision
+                cells.append('<td title="the model called nothing a match">–</td>')
+                continue
+            best = value == max(column) and min(column) != max(column)
+            cells.append(f'<td class="best">{value:.4f}</td>' if best else f"<td>{value:.4f}</td>")
+        scale, bias = text.calibration
+        body.append(f"<tr><td>{escape(model)} <small>(scale {scale:.3g}, bias {bias:.3g})</small></td>"
+                    f"{''.join(cells)}</tr>")
+    return (
+        '<section id="text"><h2>Text queries</h2>'
+        "<p>Each class's folder name is a text query (underscores read as spaces) that ranks every image. "
+        f"A (class, image) pair is a <b>match</b> when the model's own probability, sigmoid(scale &times; "
+        f"cosine + bias), reaches {MATCH_THRESHOLD:g}: the cut the app's text search uses. Match precision: "
+        "the share of matches in the right class; match recall: the share of images matched by their own "
+        "class's name.</p>"
+        f"<table><thead><tr><th>model</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>"
     )
 
 

@@ -27,17 +27,42 @@ class Selector:
 def selector(allowed: np.ndarray | None, skip: Collection[int] = ()) -> Selector:
     """Ids in `allowed` (None: every id) and not in `skip`."""
     if allowed is not None:
-        return _of(np.asarray(allowed, np.int64))
-    skipped = _of(np.fromiter((int(i) for i in skip), np.int64, len(skip)))
+        return _of(sorted_unique(allowed))
+    skipped = _of(sorted_unique(np.fromiter((int(i) for i in skip), np.int64, len(skip))))
     return Selector(_faiss.IDSelectorNot(skipped.faiss), (skipped,))
 
 
+def sorted_unique(ids: np.ndarray) -> np.ndarray:
+    """`ids` sorted without repeats, as int64; no copy when they already are (SQLite hands them sorted).
+
+    Not np.unique: with numpy 2.4 it took 170-400 ms for 100k ids that a sort orders in 1 ms, which made
+    a filter keeping 100k photos cost 0.5 s per query (benchmarks/filtered_search.py)."""
+    ids = np.ascontiguousarray(ids, dtype=np.int64).ravel()
+    if ids.size < 2 or bool(np.all(ids[1:] > ids[:-1])):
+        return ids
+    ids = np.sort(ids)
+    return ids[np.concatenate(([True], ids[1:] != ids[:-1]))]
+
+
+def without(sorted_ids: np.ndarray, drop: Collection[int]) -> np.ndarray:
+    """`sorted_ids` (sorted, unique) less the few ids in `drop`: one binary search each, no set operation."""
+    if not drop:
+        return sorted_ids
+    drop_ids = np.fromiter((int(i) for i in drop), np.int64, len(drop))
+    pos = np.minimum(np.searchsorted(sorted_ids, drop_ids), max(sorted_ids.size - 1, 0))
+    hit = pos[sorted_ids[pos] == drop_ids] if sorted_ids.size else pos[:0]
+    return np.delete(sorted_ids, hit)
+
+
 def _of(ids: np.ndarray) -> Selector:
-    ids = np.ascontiguousarray(np.unique(ids))
+    """A selector of `ids` (sorted, unique)."""
     top = int(ids[-1]) + 1 if ids.size else 0
     if top <= BITMAP_MAX_BITS:
-        bits = np.zeros((top + 7) // 8, np.uint8)
-        np.bitwise_or.at(bits, ids >> 3, (1 << (ids & 7)).astype(np.uint8))
+        # A bool per id packed little-endian (bit i & 7 of byte i >> 3, FAISS's layout): 8x faster than
+        # np.bitwise_or.at at 100k ids.
+        marks = np.zeros(top, bool)
+        marks[ids] = True
+        bits = np.packbits(marks, bitorder="little")
         # FAISS takes the bitmap's length in bytes: an id past it is simply not selected.
         return Selector(_faiss.IDSelectorBitmap(bits.size, _faiss.swig_ptr(bits)), (bits,))
     return Selector(_faiss.IDSelectorBatch(ids.size, _faiss.swig_ptr(ids)), (ids,))

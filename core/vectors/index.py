@@ -114,7 +114,7 @@ class VectorIndex:
         """Search only ids in `allowed` (None: all) and not in `skip`, exactly: FAISS skips the others
         while it scans, so the k found are the best k that pass, not a post-filtered top k."""
         if allowed is not None:
-            allowed = np.setdiff1d(np.asarray(allowed, np.int64), np.fromiter(skip, np.int64, len(skip)))
+            allowed = select.without(select.sorted_unique(allowed), skip)
             if allowed.size == 0:
                 return None
         selector = select.selector(allowed, skip)

@@ -13,6 +13,7 @@ from core.cli.main import main
 from core.eval.evaluation import DatasetError, Evaluation, evaluate, load_labelled
 from core.eval.metrics import label_codes, metrics_from_scores, metrics_from_vectors, per_query, rank_others
 from core.eval.report import render_report, sample_queries
+from core.eval.text_metrics import class_query, text_metrics
 from tests.labelled import CLASSES, write_labelled_set
 
 # -- the metrics, by hand ---------------------------------------------------------------------------------
@@ -65,6 +66,50 @@ def test_hand_built_vectors_are_ranked_by_cosine_similarity() -> None:
     assert flipped.mAP == pytest.approx((4 + (1 / 3 + 2 / 4) / 2) / 5)
     assert flipped.precision[1] == pytest.approx(4 / 5)
     assert flipped.recall_at_10 == pytest.approx(1.0)
+
+
+# -- text queries, by hand --------------------------------------------------------------------------------
+
+def _plane(*degrees: float) -> np.ndarray:
+    angles = np.radians(degrees)
+    return np.stack([np.cos(angles), np.sin(angles)], axis=1).astype(np.float32)
+
+
+# Images of class A at 0, 10, 20 degrees and of class B at 90, 100; each class's text between its images.
+TEXT_IMAGES, TEXT_LABELS = _plane(0, 10, 20, 90, 100), ["A", "A", "A", "B", "B"]
+RIGHT_TEXTS = _plane(5, 95)
+
+
+def test_a_class_whose_name_the_model_matches_perfectly_scores_one() -> None:
+    m = text_metrics(RIGHT_TEXTS, ["A", "B"], TEXT_IMAGES, TEXT_LABELS, calibration=(10.0, -5.0))
+    assert (m.mAP, m.precision[1], m.recall_at_10) == pytest.approx((1.0, 1.0, 1.0))
+    assert m.precision[5] == pytest.approx((3 / 5 + 2 / 5) / 2)  # k stays the denominator
+    # sigmoid(10 cos - 5) >= 0.5 where cos >= 0.5: every image within 60 degrees of its class's text only.
+    assert (m.match_precision, m.match_recall, m.matches) == pytest.approx((1.0, 1.0, 5))
+
+
+def test_text_queries_that_find_the_other_class_first_score_by_the_formulas() -> None:
+    m = text_metrics(_plane(95, 5), ["A", "B"], TEXT_IMAGES, TEXT_LABELS, calibration=(10.0, -5.0))
+    # A's text ranks B B A A A; B's text ranks A A A B B.
+    assert m.mAP == pytest.approx(((1 / 3 + 2 / 4 + 3 / 5) / 3 + (1 / 4 + 2 / 5) / 2) / 2)
+    assert (m.precision[1], m.recall_at_10) == pytest.approx((0.0, 1.0))
+    assert (m.match_precision, m.match_recall) == pytest.approx((0.0, 0.0))  # 5 matches, all wrong
+
+
+def test_the_match_cut_is_the_models_own_calibration() -> None:
+    def cut(scale: float, bias: float) -> tuple[float | None, float, int]:
+        m = text_metrics(RIGHT_TEXTS, ["A", "B"], TEXT_IMAGES, TEXT_LABELS, calibration=(scale, bias))
+        return m.match_precision, m.match_recall, m.matches
+
+    # cos >= 0.99 (within 8.1 degrees): images 0, 10 for A and 90, 100 for B; 20 is 15 degrees off.
+    assert cut(100.0, -99.0) == pytest.approx((1.0, 4 / 5, 4))
+    assert cut(1.0, 50.0) == pytest.approx((5 / 10, 1.0, 10))  # every pair a match
+    assert cut(1.0, -50.0) == (None, 0.0, 0)  # no pair: no precision to speak of
+
+
+def test_a_class_folder_name_reads_as_words() -> None:
+    assert class_query("golden_retriever") == class_query("golden retriever") == "golden retriever"
+    assert class_query(" red__shoes ") == "red shoes"
 
 
 # -- labelled sets ----------------------------------------------------------------------------------------
@@ -136,6 +181,49 @@ def test_every_model_is_scored_on_every_readable_image(evaluation: Evaluation) -
             assert name == "images_per_s" or 0.0 <= value <= 1.0
 
 
+def test_every_model_answers_each_class_name_as_a_text_query(evaluation: Evaluation, tiny_siglip_dir: Path) -> None:
+    from core.embedding.embedder import load_embedder
+
+    calibration = load_embedder(str(tiny_siglip_dir), device="cpu", precision="fp32").match_calibration()
+    for run in evaluation.runs:
+        assert run.text is not None and run.text.classes == len(evaluation.classes) == 4
+        for name, value in run.text.numbers().items():
+            assert (name == "match_precision" and value is None) or (value is not None and 0.0 <= value <= 1.0)
+    assert evaluation.runs[0].text is not None and evaluation.runs[0].text.calibration == pytest.approx(calibration)
+
+
+def test_the_match_precision_and_recall_follow_each_models_calibration(
+    labelled_set: tuple[Path, dict[str, Path]], evaluation: Evaluation, tiny_siglip_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from core.embedding.embedder import load_embedder
+    from tests.tinymodels import set_match_calibration
+
+    # Put the threshold of one calibrated copy between two of the model's own text-image cosines.
+    classes = evaluation.classes
+    texts = load_embedder(str(tiny_siglip_dir), device="cpu", precision="fp32").embed_texts(
+        [class_query(c) for c in classes])
+    cosines = texts @ evaluation.runs[0].vectors.T
+    ranked = np.sort(cosines.ravel())
+    bias = -20.0 * float(ranked[len(ranked) // 2] + ranked[len(ranked) // 2 + 1]) / 2
+    called = cosines >= -bias / 20.0
+    right = np.array([[label == c for label in evaluation.labels] for c in classes])
+    copies = [
+        set_match_calibration(Path(shutil.copytree(tiny_siglip_dir, tmp_path / name)), scale=20.0, bias=b)
+        for name, b in (("middle", bias), ("all", 100.0), ("none", -100.0))
+    ]
+    middle, everything, nothing = evaluate(labelled_set[0], [str(c) for c in copies], device="cpu").runs
+    assert middle.text is not None and everything.text is not None and nothing.text is not None
+    assert middle.text.calibration == pytest.approx((20.0, bias), rel=1e-5)
+    assert middle.text.matches == int(called.sum())
+    assert middle.text.match_precision == pytest.approx((called & right).sum() / called.sum())
+    assert middle.text.match_recall == pytest.approx((called & right).sum() / len(evaluation.images))
+    assert (everything.text.match_precision, everything.text.match_recall) == pytest.approx((1 / 4, 1.0))
+    assert (nothing.text.match_precision, nothing.text.match_recall) == (None, 0.0)
+    assert middle.text.mAP == pytest.approx(evaluation.runs[0].text.mAP)  # a ranking ignores the calibration
+
+
 def test_the_same_model_twice_gives_identical_numbers(evaluation: Evaluation) -> None:
     first, other, again = evaluation.runs
     assert first.metrics == again.metrics
@@ -158,8 +246,11 @@ def test_an_exact_copy_is_the_first_match_of_its_original(
 
 def test_the_report_holds_every_section_with_inlined_thumbnails(evaluation: Evaluation) -> None:
     html = render_report(evaluation)
-    for section in ('id="header"', 'id="metrics"', 'id="definitions"', 'id="skipped"', 'id="queries"'):
+    for section in ('id="header"', 'id="metrics"', 'id="text"', 'id="definitions"', 'id="skipped"',
+                    'id="queries"'):
         assert section in html
+    text_rows = html.split('id="text"')[1].split("</section>")[0].count("<tr><td>")
+    assert text_rows == len(evaluation.runs)
     assert "broken.jpg" in html
     assert re.findall(r'<img src="([^"]*)"', html) and all(
         src.startswith("data:image/jpeg;base64,") for src in re.findall(r'<img src="([^"]*)"', html)
@@ -190,6 +281,9 @@ def test_cli_eval_prints_json_and_writes_the_report(
     assert [m["model"] for m in summary["models"]] == [str(tiny_siglip_dir), str(tiny_siglip2_dir)]
     for m in summary["models"]:
         assert {"mAP", "precision@1", "precision@5", "precision@10", "recall@10", "images_per_s"} <= set(m)
+        text = m["text"]
+        assert {"mAP", "precision@1", "precision@5", "recall@10", "match_precision", "match_recall"} <= set(text)
+        assert text["match_threshold"] == 0.5 and set(text["calibration"]) == {"scale", "bias"}
     assert "broken.jpg" in err  # skipped images are reported, not fatal
     assert report.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
@@ -214,6 +308,8 @@ def test_cli_eval_prints_a_readable_table(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("16 images, 4 classes")
     assert "mAP" in lines[1] and lines[2].startswith(str(tiny_siglip_dir))
+    assert lines[4].startswith("text queries: each class's name (4)") and "match_recall" in lines[5]
+    assert lines[6].startswith(str(tiny_siglip_dir))
 
 
 def test_cli_eval_rejects_an_unknown_model_before_running_any(

@@ -35,6 +35,22 @@ def test_a_filter_keeping_3_of_10000_photos_gives_exactly_those_3_in_true_order(
         assert all(abs(score - float(x[pid] @ query)) < 1e-4 for pid, score in got)
 
 
+@pytest.mark.parametrize("exact_limit", [10**6, 2_000], ids=["exact index", "ivf index"])
+def test_allowed_ids_in_any_order_with_repeats_and_excluded_ones_select_the_same_photos(exact_limit: int) -> None:
+    rng = np.random.default_rng(8)
+    n, dim = 5_000, 16
+    x = rng.normal(size=(n, dim)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    index = VectorIndex.build(dim, np.arange(n), x, exact_limit=exact_limit)
+    passing = np.sort(rng.choice(n, 60, replace=False))
+    skip = {int(passing[0]), int(passing[-1]), n + 7}  # an excluded id outside the filter changes nothing
+    kept = np.array([i for i in passing if int(i) not in skip])
+    truth = [int(i) for i in kept[np.argsort(-(x[kept] @ x[3]), kind="stable")][:10]]
+    shuffled = rng.permutation(np.concatenate([passing, passing[:20]]))  # SQLite sorts; a caller may not
+    got = index.search(x[3], 10, exclude=skip, allowed=shuffled)
+    assert [pid for pid, _ in got] == truth
+
+
 @pytest.fixture
 def camera_library(tmp_path: Path, tiny_siglip_dir: Path) -> tuple[Library, dict[str, Path]]:
     root = tmp_path / "photos"
