@@ -15,7 +15,6 @@ searches and take the write side only for the final swap.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Collection
 from pathlib import Path
@@ -25,6 +24,7 @@ import faiss
 import numpy as np
 
 from core.tasks.progress import TaskHandle
+from core.vectors import filtered_probe as probed
 from core.vectors import id_selectors as select
 from core.vectors import ivf as ivf
 from core.vectors import similar_pairs as similar
@@ -61,6 +61,7 @@ class VectorIndex:
         self._index: Any = ivf.new_exact(dim)
         self._trained_size = 0  # vectors present when the IVF was trained; 0 while exact
         self._ids = np.zeros(0, np.int64)  # sorted; replaced (never changed in place) on mutation
+        self._list_map = probed.ListMap()  # for filtered IVF searches (core.vectors.filtered_probe)
         self._rw = RWLock()
         self._mutating = threading.Lock()  # serialises writers, also across a rebuild's slow phase
 
@@ -125,10 +126,11 @@ class VectorIndex:
             k = min(k, n)
             if self._trained_size == 0:
                 return self._index.search(q, k, params=_faiss.SearchParameters(sel=selector.faiss))
-            share = 1.0 if allowed is None else min(1.0, allowed.size / n)
-            # Probe enough lists to meet k passing photos: the default nprobe divided by the share that
-            # passes (all lists once fewer than 1/10 pass: then the scan is exact within the filter).
-            nprobe = min(self._index.nlist, math.ceil(self._index.nprobe / max(share, 1e-9)))
+            if allowed is None:  # only exclusions: the lists an unfiltered search probes
+                nprobe = self._index.nprobe
+            else:
+                lists = self._list_map.lists(self._index, self._ids)
+                nprobe = probed.probe_count(self._index, q, allowed, self._ids, lists)
             params = _faiss.SearchParametersIVF(sel=selector.faiss, nprobe=int(nprobe))
             return self._index.search(q, k, params=params)
 

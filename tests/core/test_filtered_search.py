@@ -21,14 +21,16 @@ from tests.imagegen import write_camera_jpeg, write_photo
 
 @pytest.mark.parametrize("exact_limit", [10**6, 2_000], ids=["exact index", "ivf index"])
 def test_a_filter_keeping_3_of_10000_photos_gives_exactly_those_3_in_true_order(exact_limit: int) -> None:
+    # Also a random 4% and an "album" (800 photos alike, at the far side from the query), the hard case for
+    # an IVF search that probes only the lists nearest the query.
     rng = np.random.default_rng(5)
     n, dim = 10_000, 32
     x = rng.normal(size=(n, dim)).astype(np.float32)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     index = VectorIndex.build(dim, np.arange(n), x, exact_limit=exact_limit)
     query = x[17]
-    for keep in (3, 400):
-        allowed = np.sort(rng.choice(n, keep, replace=False))
+    album = np.sort(np.argsort(x @ -query)[:800])  # photos that look alike, far from the query: one album
+    for allowed in (np.sort(rng.choice(n, 3, replace=False)), np.sort(rng.choice(n, 400, replace=False)), album):
         truth = [int(i) for i in allowed[np.argsort(-(x[allowed] @ query), kind="stable")][:10]]
         got = index.search(query, 10, allowed=allowed)
         assert [pid for pid, _ in got] == truth
