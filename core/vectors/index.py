@@ -114,6 +114,8 @@ class VectorIndex:
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """Search only ids in `allowed` (None: all) and not in `skip`, exactly: FAISS skips the others
         while it scans, so the k found are the best k that pass, not a post-filtered top k."""
+        # As the caller keeps it per filter (Library's PassingIds): counts per list are cached against it.
+        given = allowed if allowed is None or isinstance(allowed, np.ndarray) else np.asarray(allowed, np.int64)
         if allowed is not None:
             allowed = select.without(select.sorted_unique(allowed), skip)
             if allowed.size == 0:
@@ -129,8 +131,9 @@ class VectorIndex:
             if allowed is None:  # only exclusions: the lists an unfiltered search probes
                 nprobe = self._index.nprobe
             else:
-                lists = self._list_map.lists(self._index, self._ids)
-                nprobe = probed.probe_count(self._index, q, allowed, self._ids, lists)
+                # Counted on the ids as given: the few excluded ones barely change how many a list holds.
+                per_list = self._list_map.per_list(self._index, self._ids, given if given is not None else allowed)
+                nprobe = probed.probe_count(self._index, q, per_list, self._ids.size)
             params = _faiss.SearchParametersIVF(sel=selector.faiss, nprobe=int(nprobe))
             return self._index.search(q, k, params=params)
 
