@@ -105,13 +105,14 @@ def test_a_handed_over_index_whose_owner_closes_midway_is_finished_by_the_comman
 ) -> None:
     data = ["--data-dir", str(tmp_path / "data")]
     big = tmp_path / "big"
-    for i in range(150):
-        write_photo(big / f"big_{i:03d}.jpg", seed=2000 + i, size=(1600, 1200))
     owner = subprocess.Popen(cli("index", "--watch", "--workers", "0", *data, "--model", str(tiny_siglip_dir),
                                  str(photo_dir)),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
+        # Made while the owner starts (seconds of imports): it watches photo_dir only, never this folder.
+        for i in range(150):
+            write_photo(big / f"big_{i:03d}.jpg", seed=2000 + i, size=(1600, 1200))
         wait_for_line(owner, "watching 1 folder")
         handed = subprocess.Popen(cli("index", *data, "--json", str(big)), stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})

@@ -143,9 +143,10 @@ def big_photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
         from PIL import Image
         image = Image.new("RGB", {PHONE_200MP}, {COLOUR})
         image.save({str(folder / "phone.jpg")!r}, quality=90)
-        # A grid of 2048-pixel tiles, as phones write (x265 encodes at most 142 MP in one picture).
+        # A grid of 2048-pixel tiles, as phones write (x265 encodes at most 142 MP in one picture). No
+        # coding unit below 32 pixels: a plain colour needs none, and x265 takes 35% less time.
         pillow_heif.from_pillow(image).save({str(folder / "phone.heic")!r}, quality=10, tile_size=2048,
-                                            enc_params={{"preset": "ultrafast"}})
+                                            enc_params={{"preset": "ultrafast", "x265:min-cu-size": "32"}})
         print(json.dumps({{}}))
     """, timeout=280)
     return folder
