@@ -81,14 +81,15 @@ class IndexReport:
 def prepare(photo_id: int, path: str, target: int, preprocess: Callable[[Any], dict]) -> Prepared:
     """Runs in a worker process: hash the bytes, decode, preprocess. Never raises for a bad photo."""
     from core.imaging.decode import load_photo
-    from core.imaging.pixel_print import SIDE, pixel_print
+    from core.imaging.pixel_print import pixel_print
 
     out = Prepared(photo_id)
     try:
         before = os.stat(path)
         out.hash = file_hash(path)
-        # The print needs SIDE pixels; only tiny test models ask for less (real ones take 224+).
-        decoded = load_photo(path, target=max(target, SIDE))
+        # Decoded at the model's size (224+ for real models): the print is made from the same pixels, never
+        # from a second decode that would change what the model sees.
+        decoded = load_photo(path, target=target)
         after = os.stat(path)
         if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
             out.hash, out.error = None, "file changed while it was being read; it will be retried"

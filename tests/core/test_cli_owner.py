@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +22,9 @@ def test_settings_are_shown_set_checked_and_cleared(tmp_path: Path) -> None:
     shown = run("settings", *data, "--json")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout) == {"model": None, "device": "auto", "precision": "auto", "exclude": [],
-                                         "results": 50, "raw_pairs": "one"}
+                                         "results": 50, "raw_pairs": "one",
+                                         "keeper": ["resolution", "format", "size", "date", "folders"],
+                                         "preferred_folders": []}
     assert run("settings", *data, "exclude", "*.png", "Trash/*").returncode == 0
     assert json.loads(run("settings", *data, "--json").stdout)["exclude"] == ["*.png", "Trash/*"]
     assert run("settings", *data, "exclude").returncode == 0  # no pattern clears the list
@@ -61,7 +64,9 @@ def test_index_while_index_watch_runs_is_handed_over_and_becomes_searchable(
         assert handed.returncode == 0, handed.stderr
         assert "handing this to it" in handed.stderr
         assert json.loads(handed.stdout)["embedded"] == 3
-        found = run("search", *model, "--image", str(second / "phone_1.jpg"), "--k", "1", "--json")
+        # A copy from outside the library finds the photo (a library photo's own search leaves it out).
+        outside = Path(shutil.copyfile(second / "phone_1.jpg", tmp_path / "outside.jpg"))
+        found = run("search", *model, "--image", str(outside), "--k", "1", "--json")
         assert json.loads(found.stdout)["results"][0]["path"] == str(second / "phone_1.jpg"), found.stderr
         changed = run("settings", *data, "results", "20")  # a setting is handed over too
         assert changed.returncode == 0, changed.stderr
