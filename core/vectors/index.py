@@ -39,6 +39,8 @@ __all__ = ["DEFAULT_EXACT_LIMIT", "IndexFileError", "VectorIndex"]
 # Flat inner product over 768-d vectors on the 2-core reference machine, one query, one thread:
 # 100k -> 11 ms, 200k -> 20 ms p50 (benchmarks/search_speed.py). 150k keeps exact search (recall 1.0)
 # under ~16 ms, leaving headroom for the indexing thread that competes for the same cores.
+# Re-measured 2026-11-29 on that machine: 100k -> 38 ms (FAISS's flat scan; a numpy matrix-vector
+# product over the same vectors takes ~15 ms there). Revisit this limit or the exact scan with it.
 DEFAULT_EXACT_LIMIT = 150_000
 RETRAIN_GROWTH = 4  # retrain IVF once it holds this many times the vectors it was trained on
 # Excluded ids beyond this (a library's hidden RAW halves of RAW+JPEG pairs) are skipped by a FAISS selector
