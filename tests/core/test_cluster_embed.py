@@ -141,7 +141,7 @@ def test_a_killed_job_finishes_only_the_missing_shards(
     tmp_path: Path, embedded: tuple, archive: dict, ray_address: str
 ) -> None:
     _, _, root = embedded
-    photos = sorted((root / "mount" / "new").glob("new_*.jpg"))
+    photos = sorted((root / "mount" / "new").glob("new_*.jpg"))[:8]
     manifest, out = tmp_path / "m.parquet", tmp_path / "vectors"
     write_manifest(manifest, [{"path": str(p), "size": p.stat().st_size, "mtime_ns": p.stat().st_mtime_ns}
                               for p in photos])
@@ -194,7 +194,7 @@ def test_manifest_cluster_embed_and_import_leave_nothing_to_embed_and_search_as_
     tmp_path: Path, tiny_siglip_dir: Path, ray_address: str
 ) -> None:
     photos = tmp_path / "photos"
-    for i in range(10):
+    for i in range(6):
         write_photo(photos / f"p{i}.jpg", seed=300 + i)
     data, reference = tmp_path / "data", tmp_path / "reference"
     manifest, vectors = tmp_path / "m.parquet", tmp_path / "vectors"
@@ -204,12 +204,12 @@ def test_manifest_cluster_embed_and_import_leave_nothing_to_embed_and_search_as_
     run_embed_job(EmbedJob(manifest, vectors, str(tiny_siglip_dir), shard_size=4))
     imported = run_cli("import-vectors", "--data-dir", str(data), *model, "--json", str(vectors))
     assert imported.returncode == 0, imported.stderr
-    assert json.loads(imported.stdout) == {"imported": 10, "matched_photos": 10, "unknown_hashes": 0, "rejected": 0}
+    assert json.loads(imported.stdout) == {"imported": 6, "matched_photos": 6, "unknown_hashes": 0, "rejected": 0}
 
     with Library(data, model=str(tiny_siglip_dir), workers=0, precision="fp32") as lib:
         assert lib.update().index.embedded == 0  # the shards covered every photo
-        found = [(Path(r.path).name, round(r.score, 3)) for r in lib.search_image(photos / "p3.jpg", k=5)]
+        found = [(Path(r.path).name, round(r.score, 3)) for r in lib.search_image(photos / "p3.jpg", k=4)]
     with Library(reference, model=str(tiny_siglip_dir), workers=0, precision="fp32") as ref:
         ref.add_folder(photos)
         ref.update()
-        assert [(Path(r.path).name, round(r.score, 3)) for r in ref.search_image(photos / "p3.jpg", k=5)] == found
+        assert [(Path(r.path).name, round(r.score, 3)) for r in ref.search_image(photos / "p3.jpg", k=4)] == found
