@@ -181,3 +181,22 @@ def set_match_calibration(folder: Path, scale: float, bias: float) -> Path:
     weights["logit_bias"] = torch.tensor([bias], dtype=weights["logit_bias"].dtype)
     save_file(weights, path, metadata={"format": "pt"})
     return Path(folder)
+
+
+def calibrated_to_cut(tiny: Path, dest: Path, photos: list[Path], text: str, keep: int, scale: float = 20.0) -> tuple[Path, float]:
+    """A copy of the tiny model at `dest` calibrated so that, for `text`, the model's own match threshold
+    (sigmoid(scale * cosine + bias) = 0.5) falls between its `keep`-th and next best of `photos`.
+    Returns the copy and its bias."""
+    import shutil
+
+    import numpy as np
+
+    from core.embedding.embedder import load_embedder
+    from core.imaging.decode import open_image
+
+    probe = load_embedder(str(tiny), device="cpu", precision="fp32")
+    images = probe.embed_images([open_image(p, target=probe.image_size) for p in photos])
+    query = probe.embed_texts([text])[0]
+    cosines = sorted((images @ query / np.linalg.norm(images, axis=1) / np.linalg.norm(query)).tolist(), reverse=True)
+    bias = -scale * (cosines[keep - 1] + cosines[keep]) / 2
+    return set_match_calibration(Path(shutil.copytree(tiny, dest)), scale=scale, bias=bias), bias

@@ -5,7 +5,6 @@ composed queries and sorting by date."""
 from __future__ import annotations
 
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -125,20 +124,12 @@ def test_results_sort_by_date_taken_newest_first(camera_library: tuple[Library, 
 def test_a_text_search_keeps_what_the_model_calls_a_match_and_says_when_it_cut(
     tmp_path: Path, tiny_siglip_dir: Path
 ) -> None:
-    from core.embedding.embedder import load_embedder
-    from core.imaging.decode import open_image
-    from tests.tinymodels import set_match_calibration
+    from tests.tinymodels import calibrated_to_cut
 
     folder = tmp_path / "photos"
     paths = [write_photo(folder / f"p{seed}.jpg", seed=seed) for seed in range(8)]
-    # Calibrate a copy of the tiny model so that the model's own threshold falls between its 3rd and 4th
-    # best photo for the query: sigmoid(20 * cosine + bias) = 0.5 there.
-    probe = load_embedder(str(tiny_siglip_dir), device="cpu", precision="fp32")
-    images = probe.embed_images([open_image(p, target=probe.image_size) for p in paths])
-    text = probe.embed_texts(["red shoes"])[0]
-    cosines = sorted((images @ text / np.linalg.norm(images, axis=1) / np.linalg.norm(text)).tolist(), reverse=True)
-    bias = -20.0 * (cosines[2] + cosines[3]) / 2
-    model = set_match_calibration(Path(shutil.copytree(tiny_siglip_dir, tmp_path / "model")), scale=20.0, bias=bias)
+    # The model's own threshold falls between its 3rd and 4th best photo for the query.
+    model, bias = calibrated_to_cut(tiny_siglip_dir, tmp_path / "model", paths, "red shoes", keep=3)
     with Library(tmp_path / "data", model=str(model), workers=0) as library:
         library.add_folder(folder)
         library.update()

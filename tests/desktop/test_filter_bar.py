@@ -3,10 +3,8 @@ real library (tiny model) of photos with camera facts: what a user sees after ea
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from desktop.qt import Qt
@@ -109,20 +107,13 @@ def test_sorting_by_date_orders_results_newest_first(qtbot, make_window, camera_
 def test_a_cut_text_search_offers_show_more_and_says_each_match_probability(
     qtbot, tmp_path: Path, tiny_siglip_dir: Path
 ) -> None:
-    from core.embedding.embedder import load_embedder
-    from core.imaging.decode import open_image
     from desktop.main_window import MainWindow
-    from tests.tinymodels import set_match_calibration
+    from tests.tinymodels import calibrated_to_cut
 
     folder = tmp_path / "photos"
     paths = [write_photo(folder / f"p{seed}.jpg", seed=seed) for seed in range(8)]
     # As tests/core/test_filtered_search.py: the model's 0.5 falls between its 3rd and 4th best photo.
-    probe = load_embedder(str(tiny_siglip_dir), device="cpu", precision="fp32")
-    images = probe.embed_images([open_image(p, target=probe.image_size) for p in paths])
-    text = probe.embed_texts(["red shoes"])[0]
-    cosines = sorted((images @ text / np.linalg.norm(images, axis=1) / np.linalg.norm(text)).tolist(), reverse=True)
-    model = set_match_calibration(Path(shutil.copytree(tiny_siglip_dir, tmp_path / "model")), scale=20.0,
-                                  bias=-20.0 * (cosines[2] + cosines[3]) / 2)
+    model, _ = calibrated_to_cut(tiny_siglip_dir, tmp_path / "model", paths, "red shoes", keep=3)
     window = MainWindow(data_dir=tmp_path / "data", model=str(model), workers=0, cache_dir=tmp_path / "cache")
     try:
         window.show()
