@@ -47,6 +47,7 @@ class LibrarySession(QObject):
     download_progress = Signal(int, int)  # bytes done, bytes total
     answer_ready = Signal(object, object)  # the search's tag, SearchAnswer
     error = Signal(str)
+    search_failed = Signal(object, str)  # the search's tag, why it failed (also in `error`)
     notice = Signal(str)  # something the user should know once (e.g. a folder is polled, not watched)
     show_requested = Signal(str)  # another process asked to show this photo's look-alikes
     duplicates_progress = Signal(object)  # Progress of finding duplicate candidates (the first time)
@@ -138,9 +139,14 @@ class LibrarySession(QObject):
     def search(self, query: SearchQuery, tag: object) -> None:
         """Run a composed, filtered search on the read pool; `answer_ready(tag, SearchAnswer)`."""
         if (lib := self.library) is None:
-            self.error.emit("The library is still opening; try again in a moment.")
+            self.search_failed.emit(tag, "The library is still opening; try again in a moment.")
             return
-        self.tasks.read(lambda: lib.search(query), lambda answer: self.answer_ready.emit(tag, answer), self._report)
+        self.tasks.read(lambda: lib.search(query), lambda answer: self.answer_ready.emit(tag, answer),
+                        lambda exc: self._search_failed(tag, exc))
+
+    def _search_failed(self, tag: object, exc: BaseException) -> None:
+        self.search_failed.emit(tag, str(exc) or type(exc).__name__)
+        self._report(exc)
 
     # -- duplicates: the slow first search runs on the read pool, with progress -------------------------
     def duplicate_groups(self, tier: str, threshold: float, sort: str, on_done: Callable[[Any], None],

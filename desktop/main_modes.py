@@ -1,5 +1,5 @@
-"""`MainModes`: the window's one main area, shown in one mode at a time ("Library", "Duplicates", and
-later "Results" and "Viewer"), with a segmented switch above it.
+"""`MainModes`: the window's one main area, shown in one mode at a time ("Library", "Results",
+"Duplicates", and the "Viewer", which has no button), with a segmented switch above it.
 
 Each mode is a widget added once; switching only raises it, so a mode keeps its state (the duplicates
 list, the grid's scroll position) while another is shown. A mode widget with an `activate()` method is
@@ -20,6 +20,7 @@ class MainModes(QWidget):
         self.buttons = QButtonGroup(self)
         self.buttons.setExclusive(True)
         self._names: list[str] = []
+        self.previous = ""  # the mode shown before this one (the viewer goes back to it)
         self.bar = QHBoxLayout()
         self.bar.setContentsMargins(6, 6, 6, 0)
         self.bar.setSpacing(0)  # the buttons touch: one segmented control
@@ -32,7 +33,8 @@ class MainModes(QWidget):
         column.addWidget(self.stack, 1)
         self.buttons.idClicked.connect(lambda i: self.set_mode(self._names[i]))
 
-    def add_mode(self, name: str, widget: QWidget, tooltip: str = "") -> None:
+    def add_mode(self, name: str, widget: QWidget, tooltip: str = "", in_bar: bool = True) -> None:
+        """Add a mode; one not `in_bar` (the viewer) is entered by what the user does, never by a button."""
         button = QToolButton()
         button.setText(name)
         button.setCheckable(True)
@@ -40,10 +42,14 @@ class MainModes(QWidget):
         button.setAccessibleName(f"{name} mode")
         self.buttons.addButton(button, len(self._names))
         self.bar.insertWidget(1 + len(self._names), button)
+        button.setVisible(in_bar)
         self._names.append(name)
         self.stack.addWidget(widget)
         if len(self._names) == 1:
             button.setChecked(True)
+
+    def button(self, name: str) -> QToolButton:
+        return self.buttons.button(self._names.index(name))  # type: ignore[return-value]
 
     @property
     def mode(self) -> str:
@@ -53,6 +59,7 @@ class MainModes(QWidget):
         i = self._names.index(name)
         self.buttons.button(i).setChecked(True)
         if i != self.stack.currentIndex():
+            self.previous = self.mode
             self.stack.setCurrentIndex(i)
             self.mode_changed.emit(name)
         activate = getattr(self.stack.widget(i), "activate", None)

@@ -21,6 +21,7 @@ from desktop.image_input import dropped_folders, image_source
 from desktop.library_session import LibrarySession
 from desktop.main_modes import MainModes
 from desktop.model_dialogs import DownloadDialog, ask_for_local_model
+from desktop.navigation import Navigation, Place, nav_button
 from desktop.photo_grid import PhotoGrid, PhotoGridModel
 from desktop.qt import (
     QAction,
@@ -29,7 +30,6 @@ from desktop.qt import (
     QHBoxLayout,
     QKeySequence,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QPoint,
     QPushButton,
@@ -42,6 +42,8 @@ from desktop.qt import (
     Signal,
 )
 from desktop.results_pane import ResultsPane
+from desktop.results_placement import RESULTS_MODE, ResultsPlacement
+from desktop.search_box import SearchBox
 from desktop.search_controls import SearchControls, Searcher
 from desktop.status_bar import StatusBar
 from desktop.tasks import TaskManager
@@ -74,7 +76,10 @@ class MainWindow(QMainWindow):
         self.folders = FoldersPanel()
         self.status = StatusBar()
         self.errors = ErrorsPanel(self)
-        self.search_box = QLineEdit()
+        self.search_box = SearchBox()
+        self.navigation = Navigation()
+        self.back_button = nav_button("go-previous", "Back (Alt+Left)")
+        self.forward_button = nav_button("go-next", "Forward (Alt+Right)")
         self.zoom = QSlider(Qt.Orientation.Horizontal)
         self.grid_caption = QLabel("")
         self.filter_bar = FilterBar()  # narrows the grid and every search
@@ -87,6 +92,7 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._download: DownloadDialog | None = None
         self._initial_image: str | None = None
+        self._navigating = False  # Back/Forward is showing a place: it is not a new one
         self.compare_window: Any = None  # desktop.compare_window.CompareWindow, made on first use
         self.follower = ChangeFollower(self.session)
         self._build()
@@ -96,9 +102,41 @@ class MainWindow(QMainWindow):
     # -- building -------------------------------------------------------------------------------
     def _build(self) -> None:
         self.setStatusBar(self.status)
-        self.search_box.setPlaceholderText("Search by text, e.g. “a dog on a beach” — Enter")
-        self.search_box.setClearButtonEnabled(True)
-        self.search_box.setAccessibleName("Text search")
+        centre = QWidget()
+        column = QVBoxLayout(centre)
+        column.setContentsMargins(6, 0, 6, 0)
+        column.addWidget(self.grid_caption)
+        column.addWidget(self.grid, 1)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.folders)
+        self.splitter.addWidget(centre)
+        right = QWidget()
+        results_column = QVBoxLayout(right)
+        results_column.setContentsMargins(0, 0, 0, 0)
+        results_column.addWidget(self.search_controls)
+        results_column.addWidget(self.results, 1)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setSizes([230, 700, 470])
+        self.placement = ResultsPlacement(right, self.results, self.splitter, self.zoom.value)
+        self.duplicates = DuplicatesView(self.session, self.cache)
+        self.modes = MainModes()  # one main area: Library, Results, Duplicates (and the viewer)
+        self.modes.add_mode("Library", self.splitter, "Browse and search the library (Ctrl+1)")
+        self.modes.add_mode(RESULTS_MODE, self.placement.page, "The current search's results, large (Ctrl+2)")
+        self.modes.add_mode("Duplicates", self.duplicates, "Review duplicates and near-duplicates (Ctrl+D)")
+        main = QWidget()
+        layout = QVBoxLayout(main)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(self._top_row())
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.modes, 1)
+        self.setCentralWidget(main)
+        self._build_menus()
+
+    def _top_row(self) -> QHBoxLayout:
+        """Back/Forward, the search box and what sizes and jumps through the grid: over every mode."""
         open_button = QPushButton("Open image…")
         open_button.setToolTip("Find look-alikes of an image file (Ctrl+O); or drop or paste one")
         open_button.clicked.connect(self.open_image_dialog)
@@ -108,37 +146,16 @@ class MainWindow(QMainWindow):
         self.zoom.setToolTip("Thumbnail size")
         self.zoom.setAccessibleName("Thumbnail size")
         top = QHBoxLayout()
+        top.setContentsMargins(6, 0, 6, 0)
+        for button in (self.back_button, self.forward_button):
+            top.addWidget(button)
         top.addWidget(self.search_box, 1)
         top.addWidget(open_button)
         top.addWidget(self.date_jump)
         top.addSpacing(12)
         top.addWidget(QLabel("Size"))
         top.addWidget(self.zoom)
-        centre = QWidget()
-        column = QVBoxLayout(centre)
-        column.setContentsMargins(6, 6, 6, 0)
-        column.addLayout(top)
-        column.addWidget(self.filter_bar)
-        column.addWidget(self.grid_caption)
-        column.addWidget(self.grid, 1)
-        self.splitter = QSplitter()
-        self.splitter.addWidget(self.folders)
-        self.splitter.addWidget(centre)
-        right = QWidget()
-        results_column = QVBoxLayout(right)
-        results_column.setContentsMargins(0, 6, 0, 0)
-        results_column.addWidget(self.search_controls)
-        results_column.addWidget(self.results, 1)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(1, 3)
-        self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([230, 700, 470])
-        self.duplicates = DuplicatesView(self.session, self.cache)
-        self.modes = MainModes()  # one main area; later issues add "Results" and "Viewer"
-        self.modes.add_mode("Library", self.splitter, "Browse and search the library (Ctrl+1)")
-        self.modes.add_mode("Duplicates", self.duplicates, "Review duplicates and near-duplicates (Ctrl+D)")
-        self.setCentralWidget(self.modes)
-        self._build_menus()
+        return top
 
     def _build_menus(self) -> None:
         file = self.menuBar().addMenu("&File")
@@ -155,7 +172,11 @@ class MainWindow(QMainWindow):
         self._action(view, "Find in &library", self.search_box.setFocus, QKeySequence.StandardKey.Find)
         self._action(view, "&Compare models…", self.show_compare, "Ctrl+M")
         view.addSeparator()
+        self._action(view, "&Back", self.navigation.back, QKeySequence.StandardKey.Back)
+        self._action(view, "&Forward", self.navigation.forward, QKeySequence.StandardKey.Forward)
+        view.addSeparator()
         self._action(view, "&Library", lambda: self.modes.set_mode("Library"), "Ctrl+1")
+        self._action(view, "&Results", lambda: self.modes.set_mode(RESULTS_MODE), "Ctrl+2")
         self._action(view, "&Duplicates", lambda: self.modes.set_mode("Duplicates"), "Ctrl+D")
 
     def _action(self, menu: Any, text: str, slot: Any, key: Any = None) -> QAction:
@@ -199,7 +220,52 @@ class MainWindow(QMainWindow):
             view.add_to_query.connect(self.searcher.add)
             view.not_like.connect(self.searcher.avoid)
         self.search_box.returnPressed.connect(lambda: self.search_text(self.search_box.text()))
+        self.search_box.image_pasted.connect(self.search_image)
+        self.search_box.cleared.connect(self.searcher.clear)
         self.zoom.valueChanged.connect(self.grid.set_thumb_size)
+        self.zoom.valueChanged.connect(self.placement.set_large_size)
+        self._connect_navigation()
+
+    def _connect_navigation(self) -> None:
+        """Every search and every mode the user goes to is a place; Back/Forward show one again."""
+        nav = self.navigation
+        self.searcher.started.connect(lambda query: self._visit())
+        self.modes.mode_changed.connect(self.placement.follow)
+        self.modes.mode_changed.connect(lambda _mode: self._visit())
+        nav.go.connect(self._go_to)
+        nav.changed.connect(self._update_navigation)
+        self.back_button.clicked.connect(nav.back)
+        self.forward_button.clicked.connect(nav.forward)
+        self._update_navigation()
+
+    # -- back and forward ------------------------------------------------------------------------
+    def _visit(self) -> None:
+        if not self._navigating:
+            self.navigation.visit(Place(self.modes.mode, self.searcher.query))
+
+    def _go_to(self, place: Place) -> None:
+        """Back or Forward: show `place` again without making it a new place."""
+        self._navigating = True
+        try:
+            self.modes.set_mode(place.mode)
+            if place.query != self.searcher.query:
+                self.searcher.start(place.query) if not place.query.empty else self.searcher.clear()
+        finally:
+            self._navigating = False
+
+    def _update_navigation(self) -> None:
+        self.back_button.setEnabled(self.navigation.can_go_back())
+        self.forward_button.setEnabled(self.navigation.can_go_forward())
+
+    def _in_one_step(self, mode: str, act: Any) -> None:
+        """Switch to `mode` and `act` (start a search) as one place in the history, not two."""
+        self._navigating = True
+        try:
+            self.modes.set_mode(mode)
+            act()
+        finally:
+            self._navigating = False
+        self._visit()
 
     # -- life cycle -----------------------------------------------------------------------------
     def paintEvent(self, event: Any) -> None:
@@ -249,9 +315,15 @@ class MainWindow(QMainWindow):
         self.searcher.rerun()
 
     def closeEvent(self, event: Any) -> None:
+        """The window goes at once; stopping the running batch at its next commit and saving the
+        index (seconds on a large library) happen behind it, never with a frozen window on screen."""
         self._closed = True
         self._save_geometry()
         self.errors.close()
+        if self.compare_window is not None:
+            self.compare_window.close()
+        self.hide()
+        QGuiApplication.processEvents()  # let the window system take it off the screen now
         self.session.close()
         super().closeEvent(event)
 
@@ -330,10 +402,7 @@ class MainWindow(QMainWindow):
             self.session.apply_settings(dataclasses.replace(self.session.settings, model=folder))
 
     def _show_error(self, message: str) -> None:
-        self.status.show_error(message)
-        if self.searcher.running:  # the search that was running failed: say so where results go
-            self.results.show_message("The search failed", message)
-            self.searcher.running = False
+        self.status.show_error(message)  # a failed search also says why in the results (Searcher)
 
     # -- searching ------------------------------------------------------------------------------
     def search_path(self, path: str) -> None:
@@ -360,10 +429,14 @@ class MainWindow(QMainWindow):
     def search_bytes(self, data: bytes) -> None:
         self.searcher.like(data)
 
+    def search_image(self, image: str | bytes) -> None:
+        self.search_bytes(image) if isinstance(image, bytes) else self.search_path(image)
+
     def search_text(self, text: str) -> None:
-        """A typed text; with example photos in the query it joins them ("this one, but at night")."""
+        """A typed text; with example photos in the query it joins them ("this one, but at night").
+        Its answer fills the main area (Results mode): a text's matches are there to be looked through."""
         if text.strip():
-            self.searcher.type_text(text)
+            self._in_one_step(RESULTS_MODE, lambda: self.searcher.type_text(text))
 
     def _on_shown(self, query: Any) -> None:
         if len(query.images) == 1 and isinstance(query.images[0], str) and os.path.isfile(query.images[0]):

@@ -125,6 +125,7 @@ class Searcher(QObject):
     """The window's searches: one composed query at a time; answers shown in `results`."""
 
     shown = Signal(object)  # the ComposedQuery whose answer is now in the results pane
+    started = Signal(object)  # a ComposedQuery is being asked (a new one, or the same again)
 
     def __init__(self, session: LibrarySession, results: ResultsPane, controls: SearchControls,
                  filters: Callable[[], PhotoFilter], k: Callable[[], int]) -> None:
@@ -137,6 +138,7 @@ class Searcher(QObject):
         self._tags = itertools.count()
         self._tag: int | None = None
         session.answer_ready.connect(self._on_answer)
+        session.search_failed.connect(self._on_failed)
         controls.changed.connect(self.rerun)
         controls.more_requested.connect(self.show_more)
         controls.clear_requested.connect(self.clear)
@@ -182,6 +184,7 @@ class Searcher(QObject):
         request = query.search_query(self._k(), self._filters(), self.controls.sort_value(), min_score)
         self._tag, self.running = next(self._tags), True
         self.results.show_message(self._title(query), "Searching…")
+        self.started.emit(query)
         self.session.search(request, self._tag)
 
     def _on_answer(self, tag: Any, answer: SearchAnswer) -> None:
@@ -200,6 +203,16 @@ class Searcher(QObject):
                                   query_path=first if isinstance(first, str) else None, query_pixmap=pixmap)
         self.controls.show_answer(answer)
         self.shown.emit(query)
+
+    def _on_failed(self, tag: Any, message: str) -> None:
+        """A search that failed leaves nothing of the previous answer on screen: no old results under
+        the new title, no old query picture, and says why where the results would be."""
+        if tag != self._tag:
+            return
+        self.running = False
+        self.results.show_results(self._title(self.query), [])
+        self.results.show_message(f"Could not search: {self._title(self.query)}", message)
+        self.controls.show_answer(None)
 
     @staticmethod
     def _title(query: ComposedQuery) -> str:

@@ -26,7 +26,7 @@ def open_duplicates(qtbot: Any, window: Any) -> Any:
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5_000)  # shortcuts need it
     with qtbot.waitSignal(view.groups_shown, timeout=30_000):
-        qtbot.mouseClick(window.modes.buttons.button(1), Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.modes.button("Duplicates"), Qt.MouseButton.LeftButton)
     assert window.modes.stack.currentWidget() is view
     view.list.setFocus()
     return view
