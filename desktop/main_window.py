@@ -25,6 +25,7 @@ from desktop.navigation import Navigation, Place, nav_button
 from desktop.photo_grid import PhotoGrid, PhotoGridModel
 from desktop.qt import (
     QAction,
+    QDockWidget,
     QFileDialog,
     QGuiApplication,
     QHBoxLayout,
@@ -93,7 +94,8 @@ class MainWindow(QMainWindow):
         self._download: DownloadDialog | None = None
         self._initial_image: str | None = None
         self._navigating = False  # Back/Forward is showing a place: it is not a new one
-        self.compare_window: Any = None  # desktop.compare_window.CompareWindow, made on first use
+        self.compare_panel: Any = None  # desktop.compare_panel.ComparePanel, made on first use
+        self.compare_dock: QDockWidget | None = None
         self.follower = ChangeFollower(self.session)
         self._build()
         self._connect()
@@ -300,8 +302,8 @@ class MainWindow(QMainWindow):
         else:
             self.grid_model.apply_changes(changes, rows)
         self.results.apply_changes(changes, rows)
-        if self.compare_window is not None:
-            self.compare_window.apply_changes(changes, rows)
+        if self.compare_panel is not None:
+            self.compare_panel.apply_changes(changes, rows)
         self._show_count(self.grid_model.rowCount())
         self.session.refresh_status()  # counts and folder rows: one cheap query
 
@@ -320,8 +322,6 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._save_geometry()
         self.errors.close()
-        if self.compare_window is not None:
-            self.compare_window.close()
         self.hide()
         QGuiApplication.processEvents()  # let the window system take it off the screen now
         self.session.close()
@@ -407,8 +407,8 @@ class MainWindow(QMainWindow):
     # -- searching ------------------------------------------------------------------------------
     def search_path(self, path: str) -> None:
         self.searcher.like(path)
-        if self.compare_window is not None and self.compare_window.isVisible():
-            self.compare_window.compare(path)
+        if self.compare_panel is not None and self.compare_panel.isVisible():
+            self.compare_panel.compare(path)
 
     def show_photo_asked_elsewhere(self, path: str) -> None:
         """`lookalike photo.jpg` (Open With) while this window runs: show it here, in front."""
@@ -417,14 +417,22 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def show_compare(self) -> None:
-        """Open the side-by-side model comparison; it follows every photo clicked from now on."""
-        from desktop.compare_window import CompareWindow
+        """Show the side-by-side model comparison in a dock under the grid; it follows every photo
+        clicked from now on, in the grid or in the results."""
+        from desktop.compare_panel import ComparePanel
 
-        if self.compare_window is None:
-            self.compare_window = CompareWindow(self.session, self.cache, self)
-        self.compare_window.refresh_models()
-        self.compare_window.show()
-        self.compare_window.raise_()
+        if self.compare_dock is None:
+            self.compare_panel = ComparePanel(self.session, self.cache)
+            self.compare_dock = QDockWidget("Compare models", self)
+            self.compare_dock.setObjectName("compare-models")
+            self.compare_dock.setWidget(self.compare_panel)
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.compare_dock)
+            self.resizeDocks([self.compare_dock], [int(self.height() * 0.45)], Qt.Orientation.Vertical)
+        self.compare_panel.refresh_models()
+        self.compare_dock.show()
+        self.compare_dock.raise_()
+        if self.searcher.query.images and isinstance(first := self.searcher.query.images[0], str):
+            self.compare_panel.compare(first)  # what is shown now, without a click
 
     def search_bytes(self, data: bytes) -> None:
         self.searcher.like(data)

@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDockWidget,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -86,7 +87,7 @@ from PySide6.QtWidgets import (
 
 __all__ = [
     "QAbstractItemView", "QAbstractListModel", "QAction", "QApplication", "QButtonGroup", "QBuffer", "QByteArray", "QColor",
-    "QCheckBox", "QComboBox", "QDesktopServices", "QDialog", "QDialogButtonBox", "QDoubleSpinBox", "QDragEnterEvent", "QDropEvent",
+    "QCheckBox", "QComboBox", "QDesktopServices", "QDialog", "QDialogButtonBox", "QDockWidget", "QDoubleSpinBox", "QDragEnterEvent", "QDropEvent",
     "QEvent", "QFileDialog", "QFont", "QFormLayout", "QFrame", "QGuiApplication", "QHBoxLayout",
     "QIODevice", "QIcon", "QImage", "QKeySequence", "QLabel", "QLineEdit", "QListView", "QListWidget",
     "QListWidgetItem", "QMainWindow", "QMenu", "QMessageBox", "QMimeData", "QModelIndex", "QObject",

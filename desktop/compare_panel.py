@@ -1,4 +1,8 @@
-"""`CompareWindow`: the clicked photo's look-alikes under two models, side by side.
+"""`ComparePanel`: the clicked photo's look-alikes under two models, side by side.
+
+It lives in a dock at the bottom of the main window (which the user may float), never in a window of
+its own: a separate window went behind the main one at every click in the grid, the very clicks that
+drive the comparison.
 
 Each side is a `ResultsPane` on the shared thumbnail cache; the searches run on the read pool through
 `Library.search_with_model`, which reads the other model's vectors without switching the library to it.
@@ -11,7 +15,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from core.embedding.registry import KNOWN_MODELS
-from desktop.qt import QComboBox, QHBoxLayout, QLabel, Qt, QVBoxLayout, QWidget, Signal
+from desktop.qt import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget, Signal
 from desktop.results_pane import ResultsPane
 
 if TYPE_CHECKING:
@@ -55,14 +59,13 @@ class CompareSide(QWidget):
         return str(data) if data else None
 
 
-class CompareWindow(QWidget):
-    """A separate window; `compare(path)` is called for every photo the user clicks while it is open."""
+class ComparePanel(QWidget):
+    """`compare(path)` is called for every photo the user clicks while the panel is shown."""
 
     compared = Signal()  # both sides show results for the current photo
 
     def __init__(self, session: LibrarySession, cache: ThumbnailCache, parent: QWidget | None = None) -> None:
-        super().__init__(parent, Qt.WindowType.Window)
-        self.setWindowTitle("Compare models — Lookalike")
+        super().__init__(parent)
         self.session = session
         self.left = CompareSide(cache, "Model A")
         self.right = CompareSide(cache, "Model B")
@@ -78,7 +81,6 @@ class CompareWindow(QWidget):
         layout.addLayout(sides, 1)
         self.left.model_changed.connect(self._again)
         self.right.model_changed.connect(self._again)
-        self.resize(1100, 720)
 
     def refresh_models(self) -> None:
         """Fill the pickers with the models that have indexed this library (read off the GUI thread)."""

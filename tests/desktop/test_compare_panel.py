@@ -7,7 +7,7 @@ from pathlib import Path
 from tests.desktop.helpers import add_folder_and_wait
 
 
-def test_compare_window_shows_both_models_for_the_clicked_photo(
+def test_the_compare_panel_shows_both_models_for_the_clicked_photo_beside_the_grid(
     qtbot, make_window, library_folder: Path, tiny_siglip2_dir: Path, tiny_siglip_dir: Path
 ) -> None:
     window = make_window()
@@ -20,10 +20,11 @@ def test_compare_window_shows_both_models_for_the_clicked_photo(
     qtbot.waitUntil(lambda: bool(done), timeout=60_000)
 
     window.show_compare()
-    compare = window.compare_window
+    compare = window.compare_panel
     qtbot.waitUntil(lambda: compare.left.picker.count() == 2, timeout=10_000)
     assert compare.left.model() == str(tiny_siglip_dir)  # the active model on the left
     assert compare.right.model() == str(tiny_siglip2_dir)
+    assert compare.window() is window  # docked in the main window: a click in the grid never hides it
 
     query = str(library_folder / "img_03.jpg")
     with qtbot.waitSignal(compare.compared, timeout=30_000):
