@@ -233,6 +233,7 @@ class MainWindow(QMainWindow):
         nav = self.navigation
         self.searcher.started.connect(lambda query: self._visit())
         self.modes.mode_changed.connect(self.placement.follow)
+        self.modes.mode_changed.connect(self._show_mode_tools)
         self.modes.mode_changed.connect(lambda _mode: self._visit())
         nav.go.connect(self._go_to)
         nav.changed.connect(self._update_navigation)
@@ -254,6 +255,10 @@ class MainWindow(QMainWindow):
                 self.searcher.start(place.query) if not place.query.empty else self.searcher.clear()
         finally:
             self._navigating = False
+
+    def _show_mode_tools(self, mode: str) -> None:
+        """The filter bar narrows the library and the results; the duplicates review has its own tools."""
+        self.filter_bar.setVisible(mode in ("Library", RESULTS_MODE))
 
     def _update_navigation(self) -> None:
         self.back_button.setEnabled(self.navigation.can_go_back())

@@ -58,6 +58,12 @@ def test_back_and_forward_return_to_the_mode_and_the_query_shown_there(
     assert "a red square" in window.results.title.text()
     assert not window.forward_button.isEnabled()
 
+    assert window.filter_bar.isVisibleTo(window)  # over the library and the results
+    window.modes.set_mode("Duplicates")
+    assert not window.filter_bar.isVisibleTo(window)  # the review has its own tools
+    window.navigation.back()
+    assert window.modes.mode == "Results" and window.filter_bar.isVisibleTo(window)
+
 
 def test_a_search_by_a_deleted_photo_leaves_nothing_of_the_previous_answer(
     qtbot, make_window, library_folder: Path, tmp_path: Path
