@@ -58,9 +58,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_gui(data_dir: str | None, model: str | None, image: str | None) -> int:
+    """Open the window, unless the app already runs on this library: then it shows `image` (or comes to
+    the front) and this process exits (desktop.single_instance); decided before Qt is imported."""
+    from desktop.single_instance import decide
+
+    launch = decide(data_dir, image)
+    if not launch.opens_window:
+        launch.tell()
+        return launch.exit_code or 0
     from desktop.app import run
 
-    return run(data_dir=data_dir, model=model, image=image)
+    return run(data_dir=data_dir, model=model, image=launch.image)
 
 
 if __name__ == "__main__":

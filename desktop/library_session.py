@@ -50,6 +50,7 @@ class LibrarySession(QObject):
     search_failed = Signal(object, str)  # the search's tag, why it failed (also in `error`)
     notice = Signal(str)  # something the user should know once (e.g. a folder is polled, not watched)
     show_requested = Signal(str)  # another process asked to show this photo's look-alikes
+    raise_requested = Signal()  # another process (`lookalike` again) asked for this window in front
     duplicates_progress = Signal(object)  # Progress of finding duplicate candidates (the first time)
 
     def __init__(
@@ -88,6 +89,7 @@ class LibrarySession(QObject):
         self._opening = owner = LibraryOwner(
             lib, watch=True, serve=True,
             on_show=lambda path: gui(lambda: self.show_requested.emit(path)),
+            on_raise=lambda: gui(self.raise_requested.emit),
             on_error=lambda exc: gui(lambda: self._report(exc)),
             on_notice=lambda text: gui(lambda: self.notice.emit(text)),
         )

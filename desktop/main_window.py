@@ -209,6 +209,7 @@ class MainWindow(QMainWindow):
         s.error.connect(self._show_error)
         s.notice.connect(lambda text: self.status.showMessage(text, 15_000))
         s.show_requested.connect(self.show_photo_asked_elsewhere)
+        s.raise_requested.connect(self.come_to_front)
         self.tasks.failed.connect(lambda exc: self._show_error(str(exc)))
         self.folders.add_requested.connect(s.add_folder)
         self.folders.remove_requested.connect(s.remove_folder)
@@ -417,7 +418,17 @@ class MainWindow(QMainWindow):
 
     def show_photo_asked_elsewhere(self, path: str) -> None:
         """`lookalike photo.jpg` (Open With) while this window runs: show it here, in front."""
-        self.search_path(path)
+        if self.session.library is None:  # asked while the library opens: search once it is open
+            self._initial_image = path
+        else:
+            self.search_path(path)
+        self.come_to_front()
+
+    def come_to_front(self) -> None:
+        """`lookalike` started again while this window runs: un-minimise it and bring it forward."""
+        # Clearing only "minimised" keeps a maximised window maximised (showNormal would not).
+        self.setWindowState((self.windowState() & ~Qt.WindowState.WindowMinimized) | Qt.WindowState.WindowActive)
+        self.show()
         self.raise_()
         self.activateWindow()
 

@@ -26,6 +26,9 @@ from core.errors import LookalikeError
 
 MAX_FRAME = 64 * 1024  # a request is a handful of paths; an answer a few hundred results at most
 PROTOCOL = 1
+# In the answer to "show" or "raise": the owner has no window (a command such as `lookalike index --watch`),
+# so a second window could not own the library either; the launcher says so instead of opening one.
+NO_WINDOW = "no_window"
 _HEADER = struct.Struct(">I")
 
 
@@ -109,6 +112,7 @@ OPS: dict[str, tuple[frozenset[str], Callable[[dict[str, Any]], dict[str, Any]]]
     "remove_folder": (frozenset({"path"}), _path),
     "settings": (frozenset({"set"}), _settings),
     "show": (frozenset({"image"}), _show),
+    "raise": (frozenset(), dict),  # bring the owner's window to the front (`lookalike` with no photo)
     "decide_duplicates": (frozenset({"hashes", "decision"}), _decide_duplicates),
 }
 

@@ -9,6 +9,7 @@ intents here and follow `JobEvent`s; they never write to the library themselves.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ from core.library.intents import (
 from core.library.settings import Settings
 from core.library.write_queue import Job, JobEvent, WriteQueue
 from core.session.handoff import Emit, HandoffServer, Request
+from core.session.handoff_wire import NO_WINDOW
 from core.watch.watcher import LibraryWatcher
 
 log = logging.getLogger(__name__)
@@ -37,14 +39,16 @@ RETRY = "retry"
 class LibraryOwner:
     def __init__(
         self, library: Library, *, watch: bool = False, serve: bool = True,
-        on_show: Callable[[str], None] | None = None, on_error: Callable[[Exception], None] | None = None,
-        **watcher_options: Any,
+        on_show: Callable[[str], None] | None = None, on_raise: Callable[[], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None, **watcher_options: Any,
     ) -> None:
-        """`on_show(path)`: a handed-over "show this photo" (only the app has a window for it).
+        """`on_show(path)`: a handed-over "show this photo"; `on_raise()`: "come to the front" (only the
+        app has a window for them; both are called on a connection's thread).
         `on_error`: failures of background parts (the watcher), on their threads; also logged."""
         self.library = library
         self.queue = WriteQueue(library)
         self.on_show = on_show
+        self.on_raise = on_raise
         self.on_error = on_error
         self.watcher = (
             LibraryWatcher(library, queue=self.queue, on_error=self._failed, **watcher_options) if watch else None
@@ -105,11 +109,8 @@ class LibraryOwner:
 
     def _answer(self, request: Request, emit: Emit) -> dict[str, Any]:
         op, args = request.op, request.args
-        if op == "show":
-            if self.on_show is None:
-                raise LookalikeError("the process that owns this library has no window to show a photo in")
-            self.on_show(args["image"])
-            return {"shown": args["image"]}
+        if op in ("show", "raise"):
+            return self._to_window(op, args)
         if op == "index":
             report = self._follow(self.index(list(args["folders"]), "handoff"), emit)
             if report.index.cancelled:  # stopped at a commit: what it did is kept, the rest is not done
@@ -127,6 +128,18 @@ class LibraryOwner:
             self._follow(self.queue.submit(intent, "handoff"), emit)
             return {"folder": args["path"]}
         raise LookalikeError(f"unsupported request {op!r}")
+
+    def _to_window(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
+        """The "show" and "raise" requests are for the app's window. A command owning the library answers
+        NO_WINDOW, so the launcher can say which process holds it instead of opening a window that cannot."""
+        if op == "show" and self.on_show is not None:
+            self.on_show(args["image"])
+            return {"shown": args["image"]}
+        if op == "raise" and self.on_raise is not None:
+            self.on_raise()
+            return {"raised": True}
+        return {"error": f"the Lookalike process that owns this library (pid {os.getpid()}) has no window",
+                NO_WINDOW: True, "pid": os.getpid()}
 
     def _follow(self, job: Job, emit: Emit) -> Any:
         """Stream the queue's progress to the client while `job` (and whatever runs before it) runs."""
