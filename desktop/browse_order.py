@@ -9,15 +9,20 @@ from typing import TYPE_CHECKING, TypeAlias, TypeVar
 if TYPE_CHECKING:
     from core.library.records import Photo
 
-BrowseKey: TypeAlias = "tuple[bool, float, str]"
+BrowseKey: TypeAlias = "tuple[float, str]"
 T = TypeVar("T")
 
 
 def browse_key(photo: Photo) -> BrowseKey:
-    """The store's browse order (`Store.list_photos`: taken_at DESC NULLS LAST, then path ASC).
-    Python compares str by code point, which is the order SQLite's BINARY collation gives UTF-8."""
-    taken = photo.taken_at
-    return (taken is None, -taken if taken is not None else 0.0, photo.path)
+    """The store's browse order (`Store.list_photos`: core.store.filtering.BROWSE_DATE DESC, then path
+    ASC): the date taken, else the file's time, so the order holds from the first listing on. Python
+    compares str by code point, which is the order SQLite's BINARY collation gives UTF-8."""
+    return (-browse_date(photo), photo.path)
+
+
+def browse_date(photo: Photo) -> float:
+    """The date a photo sorts by: taken, else its file's modification time (as SQLite computes it)."""
+    return photo.taken_at if photo.taken_at is not None else photo.mtime_ns / 1e9
 
 
 def is_listed(photo: Photo) -> bool:

@@ -37,6 +37,9 @@ def folder_line(f: FolderStatus) -> str:
     return f"{os.path.basename(f.path) or f.path}\n{f.photos:,} photos · {state}{failed}"
 
 
+EMPTY_TEXT = "No folders yet.\nAdd one, or drop a folder\non the window."
+
+
 class FoldersPanel(QWidget):
     add_requested = Signal(str)
     remove_requested = Signal(str)
@@ -52,7 +55,9 @@ class FoldersPanel(QWidget):
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setWordWrap(True)
         self.list.setSpacing(2)
-        self.empty = QLabel("No folders yet.\nAdd one, or drop a folder\non the window.")
+        # Neutral until the library's folders are known: "no folders" before that would be a guess.
+        self.empty = QLabel("Opening library…")
+        self.known = False  # set_folders was called with the library's folders
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setEnabled(False)
         self.add_button = QPushButton("Add folder…")
@@ -70,7 +75,8 @@ class FoldersPanel(QWidget):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.empty, 1)
         layout.addLayout(buttons)
-        self.set_folders([])
+        self.list.setVisible(False)
+        self._update_buttons()
 
     def set_folders(self, folders: list[FolderStatus]) -> None:
         selected = self.selected_path()
@@ -82,6 +88,8 @@ class FoldersPanel(QWidget):
             self.list.addItem(item)
             if f.path == selected:
                 item.setSelected(True)
+        self.known = True
+        self.empty.setText(EMPTY_TEXT)
         self.list.setVisible(bool(folders))
         self.empty.setVisible(not folders)
         self._update_buttons()

@@ -48,8 +48,17 @@ from desktop.search_box import SearchBox
 from desktop.search_controls import SearchControls, Searcher
 from desktop.status_bar import StatusBar
 from desktop.tasks import TaskManager
+from desktop.thumb_delegate import PAD as THUMB_PAD
+from desktop.thumb_view import GAP as THUMB_GAP
 from desktop.thumbnail_cache import ThumbnailCache
-from desktop.window_state import WindowState, load_window_state, save_window_state
+from desktop.window_state import (
+    WindowState,
+    clamp_rect,
+    default_rect,
+    load_window_state,
+    pane_sizes,
+    save_window_state,
+)
 
 DEFAULT_THUMB = 136
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.gif *.tif *.tiff *.bmp *.heic *.heif *.avif)"
@@ -334,17 +343,27 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def _restore_geometry(self) -> None:
+        """The saved place, size, panes and zoom, fitted to this screen (desktop.window_state)."""
         state = load_window_state(self.data_dir)
+        # The look-alikes come back at least two columns wide (cells, scroll bar, margins), whatever was
+        # saved; not a minimum width, which a small screen could not honour beside the other panes.
+        two_columns = 2 * (self.results.view.wanted_size + 2 * THUMB_PAD + THUMB_GAP) + 40
+        screen = self.screen().availableGeometry()
+        available = (screen.x(), screen.y(), screen.width(), screen.height())
         if state.geometry is None or not self.restoreGeometry(state.geometry):
-            self.resize(1360, 860)
-        if state.splitter is not None:
-            self.splitter.restoreState(state.splitter)
+            self.setGeometry(*default_rect(available))
+        elif not self.isMaximized():
+            g = self.geometry()
+            fitted = clamp_rect((g.x(), g.y(), g.width(), g.height()), available)
+            if fitted != (g.x(), g.y(), g.width(), g.height()):
+                self.setGeometry(*fitted)
+        if state.panes is not None and len(state.panes) == self.splitter.count():
+            self.splitter.setSizes(pane_sizes(state.panes, self.width(), two_columns))
         self.zoom.setValue(DEFAULT_THUMB if state.zoom is None else state.zoom)
 
     def _save_geometry(self) -> None:
         save_window_state(self.data_dir, WindowState(
-            geometry=bytes(self.saveGeometry().data()), splitter=bytes(self.splitter.saveState().data()),
-            zoom=self.zoom.value(),
+            geometry=bytes(self.saveGeometry().data()), zoom=self.zoom.value(), panes=tuple(self.splitter.sizes()),
         ))
 
     def grid_thumbnails_shown(self) -> bool:
@@ -364,6 +383,7 @@ class MainWindow(QMainWindow):
         self.status.set_photo_count(status.counts.photos, status.counts.indexed)
         self.status.set_failures(len(status.failures))
         self.errors.set_failures(status.failures)
+        self._show_count(self.grid_model.rowCount())  # an empty library is only known once its folders are
 
     def _on_photos(self, photos: list) -> None:
         self.grid_model.set_photos(photos)
@@ -375,8 +395,14 @@ class MainWindow(QMainWindow):
         if self.filter_bar.filter.active:
             self.grid_caption.setText(f"{n:,} photos pass the filter")
             return
-        self.grid_caption.setText(f"{n:,} photos" if n else
-                                  "Add a folder (File ▸ Add folder…, or drop one here) to fill the library.")
+        if n:
+            self.grid_caption.setText(f"{n:,} photos")
+        elif self.session.library is None or not self.folders.known:
+            self.grid_caption.setText("Opening library…")  # not yet known to be empty: no call to action
+        elif self.folders.list.count() == 0:
+            self.grid_caption.setText("Add a folder (File ▸ Add folder…, or drop one here) to fill the library.")
+        else:
+            self.grid_caption.setText("")  # folders being scanned, or their photos being listed: not empty
 
     def _on_indexed(self, report: Any) -> None:
         self.status.set_indexing(False)

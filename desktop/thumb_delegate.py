@@ -1,5 +1,9 @@
 """`ThumbDelegate`: draws one thumbnail cell (grid and results alike): the picture centred in a square,
-a placeholder until it is ready, an optional caption line below, and the selection/focus highlight."""
+a placeholder until it is ready, an optional caption line below, and the selection/focus highlight.
+
+`box` is the square the picture fills (the view stretches it so the columns fill the width); `size`, what
+the thumbnail cache is asked for, is `box` rounded up to a step, so dragging a window's edge pixel by
+pixel asks for a new thumbnail only every few pixels, scaled down to the box when drawn."""
 
 from __future__ import annotations
 
@@ -23,20 +27,27 @@ PathRole = Qt.ItemDataRole.UserRole + 1  # str: the photo's path
 ItemRole = Qt.ItemDataRole.UserRole + 2  # the row's object (Photo or SearchResult)
 PAD = 6
 CAPTION_GAP = 4
+SIZE_STEP = 16
 
 
 class ThumbDelegate(QStyledItemDelegate):
     def __init__(self, cache: ThumbnailCache, size: int, captions: bool = False) -> None:
         super().__init__()
         self.cache = cache
-        self.size = size
         self.captions = captions
+        self.box = self.size = size
+        self.set_box(size)
+
+    def set_box(self, box: int) -> None:
+        """Draw pictures in squares of `box` pixels (and ask the cache for the next step up)."""
+        self.box = max(1, box)
+        self.size = -(-self.box // SIZE_STEP) * SIZE_STEP
 
     def caption_height(self, option: QStyleOptionViewItem) -> int:
         return option.fontMetrics.height() + CAPTION_GAP if self.captions else 0
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
-        return QSize(self.size + 2 * PAD, self.size + 2 * PAD + self.caption_height(option))
+        return QSize(self.box + 2 * PAD, self.box + 2 * PAD + self.caption_height(option))
 
     def paint(
         self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -52,7 +63,7 @@ class ThumbDelegate(QStyledItemDelegate):
             path = QPainterPath()
             path.addRoundedRect(cell.adjusted(1, 1, -1, -1), 6, 6)
             painter.fillPath(path, bg)
-        box = QRect(cell.x() + PAD, cell.y() + PAD, self.size, self.size)
+        box = QRect(cell.x() + (cell.width() - self.box) // 2, cell.y() + PAD, self.box, self.box)
         self._paint_picture(painter, box, str(index.data(PathRole)), palette)
         if self.captions:
             text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
@@ -70,8 +81,10 @@ class ThumbDelegate(QStyledItemDelegate):
     def _paint_picture(self, painter: QPainter, box: QRect, path: str, palette: object) -> None:
         pixmap = self.cache.pixmap(path, self.size)
         if pixmap is not None:
-            w = round(pixmap.width() / pixmap.devicePixelRatio())
-            h = round(pixmap.height() / pixmap.devicePixelRatio())
+            w = pixmap.width() / pixmap.devicePixelRatio()
+            h = pixmap.height() / pixmap.devicePixelRatio()
+            fit = min(1.0, box.width() / max(w, h, 1))  # the cached size is a step above the box
+            w, h = round(w * fit), round(h * fit)
             painter.drawPixmap(QRect(box.x() + (box.width() - w) // 2, box.y() + (box.height() - h) // 2, w, h),
                                pixmap)
             return

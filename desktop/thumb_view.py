@@ -3,14 +3,29 @@
 Uniform item sizes let Qt lay out 100,000 cells arithmetically and paint only the visible ones; the
 delegate asks the thumbnail cache for each visible cell, so only what is on screen is ever decoded.
 Click or Enter chooses a photo (find its look-alikes); double-click opens it; right-click offers more.
+
+The rows fill the width exactly, as in Google Photos or Immich: as many columns as cells of the wanted
+size fit (`fit_columns`), each cell stretched to the width / columns, the thumbnail drawn (and asked
+for) at the stretched size; the few pixels a whole division leaves become equal side margins.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from desktop.photo_actions import open_in_viewer, show_photo_menu
 from desktop.qt import QAbstractItemView, QListView, QModelIndex, QPoint, QSize, Qt, Signal
-from desktop.thumb_delegate import ItemRole, PathRole, ThumbDelegate
+from desktop.thumb_delegate import PAD, ItemRole, PathRole, ThumbDelegate
 from desktop.thumbnail_cache import ThumbnailCache
+
+GAP = 4  # between neighbouring cells
+
+
+def fit_columns(width: int, wanted: int) -> tuple[int, int]:
+    """(columns, cell width) for a row `width` pixels wide of cells at least `wanted` wide: as many as
+    fit (at least one), each widened so the row has no partial column."""
+    columns = max(1, width // max(1, wanted))
+    return columns, max(1, width // columns)
 
 
 class ThumbView(QListView):
@@ -30,8 +45,11 @@ class ThumbView(QListView):
         self.setMovement(QListView.Movement.Static)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        # Always there: the cells' height follows the width, so a bar that came and went with the rows
+        # it makes fit would change the width again, and the layout could flip back and forth.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.setDragEnabled(False)
-        self.setSpacing(2)
+        self.setSpacing(0)  # the gap is inside each cell (GAP): spacing would push the last column over
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self.clicked.connect(self._choose)
@@ -39,12 +57,37 @@ class ThumbView(QListView):
         cache.ready.connect(lambda _path: self.viewport().update())
         self.set_thumb_size(size)
 
+        self.wanted_size = size
+
     def set_thumb_size(self, size: int) -> None:
-        self.thumb_delegate.size = size
+        """The size slider: thumbnails at least `size` pixels, as many columns as fit."""
+        self.wanted_size = size
+        self.fit_cells()
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.fit_cells()
+
+    def fit_cells(self) -> None:
+        """Stretch the cells so that whole columns fill the width (the view's width or the slider changed)."""
+        margins = self.viewportMargins()
+        width = self.viewport().width() + margins.left() + margins.right()
+        # Qt wraps a cell reaching the last pixel (its layout compares with the bounds' right(), width - 1).
+        columns, cell = fit_columns(width - 1, self.wanted_size + 2 * PAD + GAP)
+        spare = width - 1 - columns * cell  # fewer pixels than columns
+        if (margins.left(), margins.right()) != (spare // 2, spare - spare // 2):
+            self.setViewportMargins(spare // 2, 0, spare - spare // 2, 0)  # resizes the viewport: back here once
+        self.thumb_delegate.set_box(cell - 2 * PAD - GAP)
         hint = self.thumb_delegate.sizeHint(self.viewOptions_(), QModelIndex())
-        self.setGridSize(QSize(hint.width() + 4, hint.height() + 4))
-        self.verticalScrollBar().setSingleStep(max(20, size // 4))
-        self.scheduleDelayedItemsLayout()
+        grid = QSize(cell, hint.height() + GAP)
+        if grid != self.gridSize():
+            self.setGridSize(grid)
+            self.verticalScrollBar().setSingleStep(max(20, cell // 4))
+            self.scheduleDelayedItemsLayout()
+
+    def columns(self) -> int:
+        """How many cells a row holds now."""
+        return max(1, self.viewport().width() // max(1, self.gridSize().width()))
 
     def viewOptions_(self):  # type: ignore[no-untyped-def]
         from desktop.qt import QStyleOptionViewItem

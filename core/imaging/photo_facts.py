@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from PIL import Image
 
@@ -39,6 +40,10 @@ class PhotoFacts:
     orientation: int  # EXIF 1..8
     format: str  # "JPEG", "HEIC", "Canon RAW"...
     has_gps: bool
+
+    def row(self) -> dict[str, Any]:
+        """The facts as the photo table stores them (core.store.facts.FACT_COLUMNS)."""
+        return {**asdict(self), "has_gps": int(self.has_gps)}
 
 
 def read_facts(path: str) -> PhotoFacts:
@@ -85,7 +90,9 @@ def _label(path: str) -> str:
 
 def _mtime(path: str) -> float | None:
     try:
-        return os.stat(path).st_mtime
+        # Exactly the library list's fallback date (core.store.filtering.BROWSE_DATE), not st_mtime (which
+        # may differ in its last bit): reading the facts of a photo without a date never moves it.
+        return os.stat(path).st_mtime_ns / 1e9
     except OSError:
         return None
 

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 
+from core.indexing.scan_facts import read_plan_facts
 from core.indexing.walker import FileStat, is_excluded, is_hidden_below, stat_photo, walk_photos
 from core.store.database import Folder, Photo, Store
 from core.store.scan_plan import AppliedPlan, EditedPhoto, MovedPhoto, NewPhoto, Reattached, ScanPlan
@@ -61,6 +62,7 @@ def scan(store: Store, handle: TaskHandle | None = None, exclude: Sequence[str] 
         for p in store.photos_in_folder(folder.id):
             in_db[p.path] = p
     plan = _plan(on_disk, in_db, handle)
+    read_plan_facts(plan)
     plan.offline_folders = [f.id for f in unreachable]
     plan.online_folders = [f.id for f in reachable if not f.online]
     return ScanReport.of(len(on_disk), store.apply_plan(plan))
@@ -154,6 +156,7 @@ def scan_paths(store: Store, paths: Iterable[str], exclude: Sequence[str] = ()) 
         if p.path not in in_db and p.folder_id in online and p.status != "offline" and not os.path.lexists(p.path)
     ]
     plan = _plan(on_disk, in_db, TaskHandle(), elsewhere)
+    read_plan_facts(plan)
     return ScanReport.of(len(on_disk), store.apply_plan(plan))
 
 

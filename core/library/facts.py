@@ -1,7 +1,8 @@
 """Reading photos' header facts (date taken, camera, orientation, format, GPS) before they are embedded.
 
-Every index run starts here, so a new photo has its date (and its place in the grid) seconds after it
-appears, long before its vector; a library from before these facts gets them from its next update, in
+A scan already reads the facts of the photos it finds new or edited (core.indexing.scan_facts), up to a
+bound, so those arrive in the grid with their dates. Every index run starts here for the rest: photos
+beyond that bound, and a library from before these facts, which gets them from its next update, in
 batches of one short transaction each (a crash loses one batch; the next run goes on), embedding nothing.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
 
 from core.imaging.photo_facts import FACTS_VERSION, read_facts
 from core.store import facts as rows
@@ -40,14 +40,9 @@ def read_missing_facts(
                 return done
             found = list(pool.map(read_facts, [path for _, path in batch]))
             with lock, store.write() as conn:
-                rows.save(conn, [{"b_id": pid, **_stored(asdict(f))} for (pid, _), f in zip(batch, found, strict=True)],
+                rows.save(conn, [{"b_id": pid, **f.row()} for (pid, _), f in zip(batch, found, strict=True)],
                           FACTS_VERSION)
             notify(LibraryChanges(updated=tuple(pid for pid, _ in batch)))
             done += len(batch)
             handle.advance(len(batch))
             handle.checkpoint()
-
-
-def _stored(facts: dict) -> dict:
-    facts["has_gps"] = int(facts["has_gps"])
-    return facts

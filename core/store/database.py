@@ -31,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 from core.errors import StorageError
 from core.store import duplicates as dup_rows
 from core.store import precision_checks as checks
+from core.store.filtering import BROWSE_DATE
 from core.store.migrations import STEPS, Step, check_version, stored_version, upgrade
 from core.store.scan_plan import AppliedPlan, ScanPlan, apply_plan
 from core.store.schema import folders, meta, models, photos, vectors
@@ -239,12 +240,12 @@ class Store:
     def list_photos(
         self, model: str, offset: int = 0, limit: int | None = None, where: Sequence[Any] = ()
     ) -> list[Photo]:
-        """Online photos in a stable order (newest capture first, then path), for browsing; `where`:
-        extra conditions (core.store.filtering.conditions)."""
+        """Online photos in a stable order (newest first by `filtering.BROWSE_DATE`, then path), for
+        browsing; `where`: extra conditions (core.store.filtering.conditions)."""
         q = (
             select(photos)
             .where(photos.c.status != "offline", *where)
-            .order_by(photos.c.taken_at.desc().nulls_last(), photos.c.path)
+            .order_by(BROWSE_DATE.desc(), photos.c.path)
             .offset(offset)
         )
         if limit is not None:

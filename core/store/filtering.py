@@ -1,4 +1,5 @@
-"""Which photos pass a filter, in SQL: the id set a filtered search ranks within, and the library list.
+"""Which photos pass a filter, in SQL: the id set a filtered search ranks within, and the library list
+(and its order: `BROWSE_DATE`).
 
 The filter arrives as plain values (core.library.filters.PhotoFilter is built above the store); a
 photo whose facts are unknown (not read yet) passes no filter that needs them.
@@ -14,6 +15,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.store.schema import photos
+
+# The date the library list sorts by, newest first: the date taken when the header's facts are known, else
+# the file's modification time, which the scan knows from the start. So a photo without a date (or whose
+# facts are not read yet, or that cannot be read) sits among its neighbours in time, never at the end, and
+# reading its facts moves it only when the camera's date differs. Python's side is desktop.browse_order;
+# `mtime_ns / 1e9` there and here is the same double, and core.imaging.photo_facts stores exactly it as the
+# date of a photo without one, so reading such a photo's facts never moves it at all.
+BROWSE_DATE = func.coalesce(photos.c.taken_at, photos.c.mtime_ns / 1e9)
 
 
 class FilterValues(Protocol):

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from core.store.changes import LibraryChanges
+from core.store.facts import save as save_facts
 from core.store.schema import folders, photos
 from core.store.writes import bump_all_generations, chunks, update_photos
 
@@ -71,6 +73,9 @@ class ScanPlan:
     delete: list[int] = field(default_factory=list)  # photo ids whose files are gone
     offline_folders: list[int] = field(default_factory=list)  # unreachable: photos kept, marked offline
     online_folders: list[int] = field(default_factory=list)  # reachable (again)
+    # Header facts read during the scan (core.indexing.scan_facts), by path, as core.store.facts stores them
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    facts_version: int = 0
 
     @property
     def empty(self) -> bool:
@@ -100,6 +105,7 @@ def apply_plan(conn: Connection, plan: ScanPlan) -> AppliedPlan:
     back = _reattach(conn, plan.reattach)
     edited = _edit(conn, plan.update)
     added = _insert(conn, plan.insert)
+    _save_facts(conn, plan.facts, plan.facts_version)
     removed += taken
     index_remove, index_add = offline + edited + removed, back + moved_back + added
     if index_remove or index_add:
@@ -205,6 +211,15 @@ def _insert(conn: Connection, new: Sequence[NewPhoto]) -> list[int]:
     for chunk in chunks([n.path for n in new]):
         ids.extend(conn.scalars(select(photos.c.id).where(photos.c.path.in_(chunk))))
     return ids
+
+
+def _save_facts(conn: Connection, found: dict[str, dict[str, Any]], version: int) -> None:
+    """The facts read during the scan, in the same transaction as the rows (no listing without them)."""
+    rows = []
+    for chunk in chunks(list(found)):
+        q = select(photos.c.id, photos.c.path).where(photos.c.path.in_(chunk))
+        rows += [{"b_id": pid, **found[path]} for pid, path in conn.execute(q)]
+    save_facts(conn, rows, version)
 
 
 def _states(conn: Connection, ids: Collection[int]) -> dict[int, tuple[str, str | None]]:
