@@ -44,7 +44,7 @@ def test_back_and_forward_return_to_the_mode_and_the_query_shown_there(
         qtbot.keyClick(window.search_box, Qt.Key.Key_Return)
     assert window.modes.mode == "Results"  # a text's answer fills the main area
     assert window.placement.large and window.results.isVisibleTo(window)
-    assert window.results.view.thumb_delegate.size == window.zoom.value()
+    assert window.results.view.wanted_size == window.zoom.value()
 
     with qtbot.waitSignal(window.results_shown, timeout=30_000):
         window.back_button.click()
