@@ -206,10 +206,10 @@ class PhotoViewer(QWidget):
         old = self.raw_button.menu()
         if old is not None:
             old.deleteLater()
-        menu = QMenu(self.raw_button)
-        for raw in raws:
-            menu.addAction(os.path.basename(raw), lambda r=raw: self._say(open_in_viewer(r)))  # type: ignore[misc]
-        self.raw_button.setMenu(menu if len(raws) > 1 else None)  # type: ignore[arg-type]
+        menu = QMenu(self.raw_button) if len(raws) > 1 else None  # one RAW: the button opens it
+        for raw in raws if menu is not None else ():
+            menu.addAction(os.path.basename(raw), lambda r=raw: self._say(open_in_viewer(r)))  # type: ignore[misc, union-attr]
+        self.raw_button.setMenu(menu)  # type: ignore[arg-type]
 
     def _act(self, name: str) -> None:
         item = self.current()
