@@ -3,7 +3,7 @@ the status bar, instead of a dialog per bad file."""
 
 from __future__ import annotations
 
-from desktop.photo_actions import show_in_folder
+from desktop.photo_actions import show_in_folder_or_say
 from desktop.qt import (
     QAbstractItemView,
     QDialog,
@@ -50,4 +50,4 @@ class ErrorsPanel(QDialog):
 
     def _show_folder(self, row: int, _column: int) -> None:
         if (item := self.table.item(row, 0)) is not None:
-            show_in_folder(item.text())
+            show_in_folder_or_say(self, item.text())

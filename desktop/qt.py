@@ -26,6 +26,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
+from PySide6.QtDBus import QDBusConnection, QDBusInterface, QDBusMessage
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -87,7 +88,7 @@ from PySide6.QtWidgets import (
 
 __all__ = [
     "QAbstractItemView", "QAbstractListModel", "QAction", "QApplication", "QButtonGroup", "QBuffer", "QByteArray", "QColor",
-    "QCheckBox", "QComboBox", "QDesktopServices", "QDialog", "QDialogButtonBox", "QDockWidget", "QDoubleSpinBox", "QDragEnterEvent", "QDropEvent",
+    "QCheckBox", "QComboBox", "QDBusConnection", "QDBusInterface", "QDBusMessage", "QDesktopServices", "QDialog", "QDialogButtonBox", "QDockWidget", "QDoubleSpinBox", "QDragEnterEvent", "QDropEvent",
     "QEvent", "QFileDialog", "QFont", "QFormLayout", "QFrame", "QGuiApplication", "QHBoxLayout",
     "QIODevice", "QIcon", "QImage", "QKeySequence", "QLabel", "QLineEdit", "QListView", "QListWidget",
     "QListWidgetItem", "QMainWindow", "QMenu", "QMessageBox", "QMimeData", "QModelIndex", "QObject",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from desktop.photo_actions import open_in_viewer, show_photo_menu
+from desktop.photo_actions import open_or_say, show_photo_menu
 from desktop.qt import QAbstractItemView, QListView, QModelIndex, QPoint, QSize, Qt, Signal
 from desktop.thumb_delegate import PAD, ItemRole, PathRole, ThumbDelegate
 from desktop.thumbnail_cache import ThumbnailCache
@@ -53,7 +53,7 @@ class ThumbView(QListView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self.clicked.connect(self._choose)
-        self.doubleClicked.connect(lambda i: open_in_viewer(str(i.data(PathRole))))
+        self.doubleClicked.connect(lambda i: open_or_say(self, str(i.data(PathRole))))
         cache.ready.connect(lambda _path: self.viewport().update())
         self.set_thumb_size(size)
 
