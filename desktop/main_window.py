@@ -23,6 +23,7 @@ from desktop.main_modes import MainModes
 from desktop.model_dialogs import DownloadDialog, ask_for_local_model
 from desktop.navigation import Navigation, Place, nav_button
 from desktop.photo_grid import PhotoGrid, PhotoGridModel
+from desktop.photo_viewer import PhotoViewer
 from desktop.qt import (
     QAction,
     QDockWidget,
@@ -61,6 +62,7 @@ from desktop.window_state import (
 )
 
 DEFAULT_THUMB = 136
+VIEWER_MODE = "Viewer"
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.gif *.tif *.tiff *.bmp *.heic *.heif *.avif)"
 
 
@@ -136,17 +138,20 @@ class MainWindow(QMainWindow):
         self.modes.add_mode("Library", self.splitter, "Browse and search the library (Ctrl+1)")
         self.modes.add_mode(RESULTS_MODE, self.placement.page, "The current search's results, large (Ctrl+2)")
         self.modes.add_mode("Duplicates", self.duplicates, "Review duplicates and near-duplicates (Ctrl+D)")
+        self.viewer = PhotoViewer(self.cache, self.tasks)
+        self.modes.add_mode(VIEWER_MODE, self.viewer, in_bar=False)
         main = QWidget()
         layout = QVBoxLayout(main)
         layout.setContentsMargins(0, 6, 0, 0)
         layout.setSpacing(2)
-        layout.addLayout(self._top_row())
+        self.top_row = self._top_row()
+        layout.addWidget(self.top_row)
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.modes, 1)
         self.setCentralWidget(main)
         self._build_menus()
 
-    def _top_row(self) -> QHBoxLayout:
+    def _top_row(self) -> QWidget:
         """Back/Forward, the search box and what sizes and jumps through the grid: over every mode."""
         open_button = QPushButton("Open image…")
         open_button.setToolTip("Find look-alikes of an image file (Ctrl+O); or drop or paste one")
@@ -156,7 +161,8 @@ class MainWindow(QMainWindow):
         self.zoom.setMaximumWidth(160)
         self.zoom.setToolTip("Thumbnail size")
         self.zoom.setAccessibleName("Thumbnail size")
-        top = QHBoxLayout()
+        row = QWidget()
+        top = QHBoxLayout(row)
         top.setContentsMargins(6, 0, 6, 0)
         for button in (self.back_button, self.forward_button):
             top.addWidget(button)
@@ -166,7 +172,7 @@ class MainWindow(QMainWindow):
         top.addSpacing(12)
         top.addWidget(QLabel("Size"))
         top.addWidget(self.zoom)
-        return top
+        return row
 
     def _build_menus(self) -> None:
         file = self.menuBar().addMenu("&File")
@@ -183,7 +189,7 @@ class MainWindow(QMainWindow):
         self._action(view, "Find in &library", self.search_box.setFocus, QKeySequence.StandardKey.Find)
         self._action(view, "&Compare models…", self.show_compare, "Ctrl+M")
         view.addSeparator()
-        self._action(view, "&Back", self.navigation.back, QKeySequence.StandardKey.Back)
+        self._action(view, "&Back", self.go_back, QKeySequence.StandardKey.Back)
         self._action(view, "&Forward", self.navigation.forward, QKeySequence.StandardKey.Forward)
         view.addSeparator()
         self._action(view, "&Library", lambda: self.modes.set_mode("Library"), "Ctrl+1")
@@ -227,6 +233,7 @@ class MainWindow(QMainWindow):
         self.status.errors_requested.connect(self.show_errors)
         self.grid.chosen.connect(self.search_path)
         self.results.find_lookalikes.connect(self.search_path)
+        self._connect_viewer()
         for view in (self.grid, self.results.view):  # their menus offer "Add to the query", "Not like this"
             view.composing = True
             view.add_to_query.connect(self.searcher.add)
@@ -247,13 +254,41 @@ class MainWindow(QMainWindow):
         self.modes.mode_changed.connect(lambda _mode: self._visit())
         nav.go.connect(self._go_to)
         nav.changed.connect(self._update_navigation)
-        self.back_button.clicked.connect(nav.back)
+        self.back_button.clicked.connect(self.go_back)
         self.forward_button.clicked.connect(nav.forward)
         self._update_navigation()
 
+    # -- the viewer ------------------------------------------------------------------------------
+    def _connect_viewer(self) -> None:
+        for view, photos in ((self.grid, self.grid_model.photos), (self.results.view, lambda: self.results.model.results)):
+            view.opens_in_app = True
+            view.view_requested.connect(lambda row, photos=photos: self.view_photos(photos(), row))
+        self.viewer.closed.connect(self.leave_viewer)
+        self.viewer.find_lookalikes.connect(self._lookalikes_from_viewer)
+
+    def view_photos(self, photos: Any, row: int) -> None:
+        """Show `photos` (the grid's, or the results) large, from `row`; Left/Right move through them."""
+        self.viewer.show_set(photos, row)
+        self.modes.set_mode(VIEWER_MODE)
+
+    def leave_viewer(self) -> None:
+        if self.modes.mode == VIEWER_MODE:
+            self.modes.set_mode(self.modes.previous or "Library")
+            if path := self.viewer.current_path():
+                self.grid.select_path(path)  # the grid follows where the viewer went
+
+    def _lookalikes_from_viewer(self, path: str) -> None:
+        """"Find look-alikes" on a photo shown large: its look-alikes, large too."""
+        self._in_one_step(RESULTS_MODE, lambda: self.search_path(path))
+
     # -- back and forward ------------------------------------------------------------------------
+    def go_back(self) -> None:
+        """Back: out of the viewer to where it was opened, else to the previous place."""
+        self.leave_viewer() if self.modes.mode == VIEWER_MODE else self.navigation.back()
+
     def _visit(self) -> None:
-        if not self._navigating:
+        # The viewer is not a place: Back leaves it, and its photo is not a query.
+        if not self._navigating and self.modes.mode != VIEWER_MODE:
             self.navigation.visit(Place(self.modes.mode, self.searcher.query))
 
     def _go_to(self, place: Place) -> None:
@@ -269,6 +304,7 @@ class MainWindow(QMainWindow):
     def _show_mode_tools(self, mode: str) -> None:
         """The filter bar narrows the library and the results; the duplicates review has its own tools."""
         self.filter_bar.setVisible(mode in ("Library", RESULTS_MODE))
+        self.top_row.setVisible(mode != VIEWER_MODE)  # the photo gets the whole window
 
     def _update_navigation(self) -> None:
         self.back_button.setEnabled(self.navigation.can_go_back())
@@ -317,6 +353,7 @@ class MainWindow(QMainWindow):
         else:
             self.grid_model.apply_changes(changes, rows)
         self.results.apply_changes(changes, rows)
+        self.viewer.apply_changes(changes, rows)
         if self.compare_panel is not None:
             self.compare_panel.apply_changes(changes, rows)
         self._show_count(self.grid_model.rowCount())

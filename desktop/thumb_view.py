@@ -2,7 +2,7 @@
 
 Uniform item sizes let Qt lay out 100,000 cells arithmetically and paint only the visible ones; the
 delegate asks the thumbnail cache for each visible cell, so only what is on screen is ever decoded.
-Click or Enter chooses a photo (find its look-alikes); double-click opens it; right-click offers more.
+Click or Enter chooses a photo (find its look-alikes); double-click or Space shows it large; right-click offers more.
 
 The rows fill the width exactly, as in Google Photos or Immich: as many columns as cells of the wanted
 size fit (`fit_columns`), each cell stretched to the width / columns, the thumbnail drawn (and asked
@@ -32,11 +32,13 @@ class ThumbView(QListView):
     chosen = Signal(str)  # path of a photo clicked or entered: show its look-alikes
     add_to_query = Signal(str)  # "Add to the query" (offered once `composing` is set)
     not_like = Signal(str)  # "Not like this"
+    view_requested = Signal(int)  # double-click or Space on this row (once `opens_in_app` is set)
 
     def __init__(self, cache: ThumbnailCache, size: int, captions: bool = False) -> None:
         super().__init__()
         self.cache = cache
         self.composing = False  # the window sets it where the menu offers composed queries
+        self.opens_in_app = False  # the window sets it where the built-in viewer shows a photo large
         self.thumb_delegate = ThumbDelegate(cache, size, captions)
         self.setItemDelegate(self.thumb_delegate)
         self.setViewMode(QListView.ViewMode.IconMode)
@@ -53,11 +55,10 @@ class ThumbView(QListView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self.clicked.connect(self._choose)
-        self.doubleClicked.connect(lambda i: open_or_say(self, str(i.data(PathRole))))
+        self.doubleClicked.connect(self._view)
         cache.ready.connect(lambda _path: self.viewport().update())
-        self.set_thumb_size(size)
-
         self.wanted_size = size
+        self.set_thumb_size(size)
 
     def set_thumb_size(self, size: int) -> None:
         """The size slider: thumbnails at least `size` pixels, as many columns as fit."""
@@ -100,7 +101,19 @@ class ThumbView(QListView):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
             self._choose(self.currentIndex())
             return
+        if event.key() == Qt.Key.Key_Space and self.currentIndex().isValid():
+            self._view(self.currentIndex())
+            return
         super().keyPressEvent(event)
+
+    def _view(self, index: QModelIndex) -> None:
+        """Show the photo large: in the app's viewer where there is one, else in the system's."""
+        if not index.isValid():
+            return
+        if self.opens_in_app:
+            self.view_requested.emit(index.row())
+        else:
+            open_or_say(self, str(index.data(PathRole)))
 
     def _choose(self, index: QModelIndex) -> None:
         if index.isValid():
