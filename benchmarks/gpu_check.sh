@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU half of the performance check, for a bare CUDA machine with torch/transformers/torchvision but
 # none of the project's other dependencies and no network: installs them from wheels carried in .whl/
-# (see README "Performance"), then runs benchmarks/index_speed.py on it. Results go to $OUT (or ./bench-out).
+# (see docs/models-and-performance.md "Performance"), then runs benchmarks/index_speed.py on it. Results go to $OUT (or ./bench-out).
 #   bash benchmarks/gpu_check.sh [PHOTOS] [REFERENCE_PHOTOS]
 set -euo pipefail
 out="${OUT:-bench-out}"; mkdir -p "$out"

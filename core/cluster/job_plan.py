@@ -67,7 +67,7 @@ class ClusterShape:
 def cluster_shape(resources: dict[str, float], precision: str | None) -> ClusterShape:
     gpus, cpus = int(resources.get("GPU", 0)), max(1, int(resources.get("CPU", 1)))
     if gpus:
-        # bf16 on GPUs: the README's measured rates are bf16, and its vectors pass the precision check there.
+        # bf16 on GPUs: the measured rates in docs/models-and-performance.md are bf16, and its vectors pass the precision check there.
         return ClusterShape("cuda", precision or "bf16", gpus, 1, 1, 128)
     actors = max(1, cpus // 16)
     # The models get half the CPUs: the other half decode (a JPEG decode costs about what a B/16 forward does).

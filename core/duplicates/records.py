@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 TIERS = ("exact", "same", "near")
 DEFAULT_TIER = "same"
 FLOOR = 0.80  # the lowest threshold offered: pairs below it are never looked for
-DEFAULT_THRESHOLD = 0.92  # cosine; see README "Duplicates" for what it means on a trained model
+DEFAULT_THRESHOLD = 0.92  # cosine; see docs/command-line.md "Duplicates" for what it means on a trained model
 
 
 @dataclass(frozen=True)

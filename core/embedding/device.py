@@ -32,7 +32,7 @@ BATCH_SIZES = {"cpu": 8, "mps": 32, "cuda": 128}
 # them: torch's threads meet at a barrier after every op, so whenever the OS gives the decoder one core the
 # model's other thread waits at the barrier. Single-thread lanes have no barrier to wait at. Measured on 2
 # cores, B/16-224 int8, batch 8 (benchmarks/index_speed.py): the model alone runs 11.4 img/s either way; the
-# whole pipeline goes from ~7.6 (one lane, 2 threads) to the rate in README.md's performance table.
+# whole pipeline goes from ~7.6 (one lane, 2 threads) to the rate in docs/models-and-performance.md's performance table.
 # GPUs take one lane: a GPU runs one batch at a time anyway.
 LANES_ENV = "LOOKALIKE_MODEL_LANES"
 
