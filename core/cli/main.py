@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from core.cli.cluster_commands import add_cluster_parsers, cmd_cluster_embed, cmd_export_manifest
+from core.cli.commands import SUBCOMMANDS, first_word, refusal
 from core.cli.duplicates_command import add_duplicates_parser, cmd_duplicates
 from core.cli.owning import absolute_folders, own_or_hand_off, say
 from core.cli.progress_bar import ProgressBar
@@ -29,16 +30,12 @@ from core.library.records import PrecisionStatus
 from core.session.owner import LibraryOwner
 from core.tasks.progress import TaskHandle
 
-SUBCOMMANDS = (
-    "index", "search", "list", "status", "settings", "eval", "duplicates", "export-vectors", "import-vectors",
-    "export-manifest", "cluster-embed",
-)
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lookalike",
-        description="Find look-alike photos in your photo folders. With no command, opens the app.",
+        description="Find look-alike photos in your photo folders. With no command, opens the app "
+        "(`lookalike PHOTO` opens it on that photo's look-alikes).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -76,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str]) -> int:
+    word = first_word(list(argv))
+    if word is not None and word not in SUBCOMMANDS:
+        print(refusal(word), file=sys.stderr)  # before argparse, whose "invalid choice" suggests nothing
+        return 2
+    if word is not None:  # `lookalike --data-dir D status`, as the window's options are typed: options after it
+        at = list(argv).index(word)
+        argv = [word, *argv[:at], *argv[at + 1:]]
     parser = build_parser()
     if not argv:
         parser.print_help()
