@@ -7,36 +7,22 @@ import argparse
 import os
 import sys
 
-# Options that mean "the app" when no subcommand is given.
-GUI_OPTIONS = ("--data-dir", "--model")
-
 
 def wants_cli(argv: list[str]) -> bool:
-    """True when `argv` names a command-line subcommand (or asks for help); anything else is the app.
+    """True unless `argv` opens the window: no word at all (`lookalike`, `lookalike --model M`) or an
+    existing file as the first word (`lookalike photo.jpg`, the file manager's Open With).
 
-    `core.cli.main` (which imports the engine) is only imported when a positional could be a subcommand, so
-    plain `lookalike` and `lookalike photo.jpg` start the window without that cost."""
+    Every other first word goes to the command line: a command runs, and a typo (`lookalike serach`), a
+    missing photo or a folder is refused there with exit status 2 and what to type instead
+    (`core.cli.commands.refusal`), never a window that a terminal without a display cannot open. Reads only
+    `core.cli.commands` (no engine, no Qt), so the window starts without the command line's imports."""
+    from core.cli.commands import SUBCOMMANDS, first_word
+
     if any(a in ("-h", "--help") for a in argv):
         return True
-    positionals = _positionals(argv)
-    if not positionals or os.path.isfile(positionals[0]):
-        return False
-    from core.cli.main import SUBCOMMANDS
-
-    return positionals[0] in SUBCOMMANDS
-
-
-def _positionals(argv: list[str]) -> list[str]:
-    out: list[str] = []
-    skip = False
-    for a in argv:
-        if skip:
-            skip = False
-        elif a in GUI_OPTIONS:
-            skip = True
-        elif not a.startswith("-"):
-            out.append(a)
-    return out
+    word = first_word(argv)
+    # A command wins over a file of the same name in the current folder (`./index` opens that file).
+    return word is not None and (word in SUBCOMMANDS or not os.path.isfile(word))
 
 
 def gui_arguments(argv: list[str]) -> argparse.Namespace:

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from core.cli.cluster_commands import add_cluster_parsers, cmd_cluster_embed, cmd_export_manifest
+from core.cli.commands import SUBCOMMANDS, first_word, refusal
 from core.cli.duplicates_command import add_duplicates_parser, cmd_duplicates
 from core.cli.owning import absolute_folders, own_or_hand_off, say
 from core.cli.progress_bar import ProgressBar
@@ -29,16 +30,12 @@ from core.library.records import PrecisionStatus
 from core.session.owner import LibraryOwner
 from core.tasks.progress import TaskHandle
 
-SUBCOMMANDS = (
-    "index", "search", "list", "status", "settings", "eval", "duplicates", "export-vectors", "import-vectors",
-    "export-manifest", "cluster-embed",
-)
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lookalike",
-        description="Find look-alike photos in your photo folders. With no command, opens the app.",
+        description="Find look-alike photos in your photo folders. With no command, opens the app "
+        "(`lookalike PHOTO` opens it on that photo's look-alikes).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -76,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str]) -> int:
+    word = first_word(list(argv))
+    if word is not None and word not in SUBCOMMANDS:
+        print(refusal(word), file=sys.stderr)  # before argparse, whose "invalid choice" suggests nothing
+        return 2
+    if word is not None:  # `lookalike --data-dir D status`, as the window's options are typed: options after it
+        at = list(argv).index(word)
+        argv = [word, *argv[:at], *argv[at + 1:]]
     parser = build_parser()
     if not argv:
         parser.print_help()
@@ -122,7 +126,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         on_notice=say, on_batch=lambda b: say(b.describe()),
     )
     if not isinstance(owner, LibraryOwner):
-        print_summary(owner["report"], args.json)
+        with Library(args.data_dir, readonly=True) as lib:  # the owner's counts, read beside it
+            print_summary(owner["report"], args.json, lib.status())
         if args.watch:
             say("that process watches the folders already; nothing more to do here")
         return 0
@@ -145,7 +150,7 @@ def run_index(owner: LibraryOwner, folders: list[str], args: argparse.Namespace)
         print("lookalike: interrupted; everything indexed so far is kept", file=sys.stderr)
         return 130
     bar.finish()
-    print_index_report(report, args.json)
+    print_index_report(report, args.json, owner.library.status())
     warning = owner.library.precision_status().warning
     if warning:
         print(f"lookalike: warning: {warning}", file=sys.stderr)
@@ -155,21 +160,27 @@ def run_index(owner: LibraryOwner, folders: list[str], args: argparse.Namespace)
     return 0
 
 
-def print_index_report(report: UpdateReport, as_json: bool) -> None:
-    print_summary(report.summary(), as_json)
+def print_index_report(report: UpdateReport, as_json: bool, status: LibraryStatus) -> None:
+    print_summary(report.summary(), as_json, status)
     for path, reason in report.index.failures:
         print(f"skipped {path}: {reason}", file=sys.stderr)
 
 
-def print_summary(summary: dict[str, int], as_json: bool) -> None:
+def print_summary(summary: dict[str, int], as_json: bool, status: LibraryStatus) -> None:
+    """This run's counts, and the whole library's beside them: a re-run fails nothing new ("failed": 0)
+    while photos an earlier run could not read are still failed in the library."""
+    c = status.counts
+    library = {"photos": c.photos, "indexed": c.indexed, "failed": c.failed, "offline": c.offline}
     if as_json:
-        print(json.dumps(summary), flush=True)
-    else:
-        print(
-            f"{summary['scanned']} photos scanned: {summary['embedded']} embedded, "
-            f"{summary['reused']} reused, {summary['removed']} removed, {summary['failed']} failed",
-            flush=True,
-        )
+        print(json.dumps({**summary, "library": library}), flush=True)
+        return
+    print(
+        f"{summary['scanned']} photos scanned: {summary['embedded']} embedded, "
+        f"{summary['reused']} reused, {summary['removed']} removed, {summary['failed']} failed",
+        flush=True,
+    )
+    if c.failed > summary["failed"]:
+        say(f"the library holds {c.failed} photo(s) that could not be read; `lookalike status` lists them")
 
 
 def watch_folders(owner: LibraryOwner) -> int:

@@ -12,6 +12,7 @@ import io
 import logging
 import os
 import stat
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
@@ -70,8 +71,17 @@ def is_supported_name(name: str) -> bool:
 def load_photo(path: str | os.PathLike[str], target: int | None = None) -> DecodedPhoto:
     """Decode the photo at `path`; with `target`, shrink so the shorter side is about `target` pixels."""
     name = os.fspath(path)
-    with _open_regular_file(name) as handle:
-        return _decode(handle, name, EXTENSION_LABELS.get(os.path.splitext(name)[1].lower()), target)
+    # Pillow's warnings ("Corrupt EXIF data...") name no file: they go to the log with the photo's path,
+    # never to a terminal. (catch_warnings is process-wide: a warning another thread raises meanwhile may be
+    # logged under this photo, a small price next to a warning with no name at all.)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with _open_regular_file(name) as handle:
+                return _decode(handle, name, EXTENSION_LABELS.get(os.path.splitext(name)[1].lower()), target)
+        finally:
+            for w in caught:
+                log.warning("%s: %s: %s", name, w.category.__name__, w.message)
 
 
 def open_image(path: str | os.PathLike[str], target: int | None = None) -> Image.Image:

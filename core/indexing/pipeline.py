@@ -9,10 +9,13 @@ flight and never attaches a vector to the wrong photo.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import queue
 import signal
+import sys
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -36,6 +39,8 @@ from core.store import facts
 from core.store.database import Photo, Store, bump_generation, encode_vector, insert_vectors, update_photos
 from core.store.duplicates import save_prints
 from core.tasks.progress import TaskHandle
+
+log = logging.getLogger(__name__)
 
 # Decoded photos waiting for the model, per batch: 3 batches keep the model busy while a slow file (a
 # network drive, a huge PNG) holds one worker, and bound memory to a few MB per worker.
@@ -67,6 +72,7 @@ class Prepared:
     pixels: dict[str, np.ndarray] | None = None
     print: bytes | None = None  # core.imaging.pixel_print, for duplicate finding
     error: str | None = None
+    notes: str | None = None  # what the decoders wrote to the worker's stderr meanwhile (libtiff, warnings)
 
 
 @dataclass
@@ -108,6 +114,7 @@ def prepare(photo_id: int, path: str, target: int, preprocess: Callable[[Any], d
         out.error = f"could not read the file: {exc.strerror or exc}"
     except Exception as exc:  # a decoder bug must cost one photo, not the whole run
         out.error = f"unexpected error while decoding: {type(exc).__name__}: {exc}"
+    out.notes = _take_stderr()
     return out
 
 
@@ -132,6 +139,39 @@ def make_executor(workers: int) -> Executor:
 def _worker_init() -> None:
     # Ctrl+C is for the main process, which stops cleanly; a worker dying on it would break the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _capture_stderr()
+
+
+# In a worker process: a file standing in for its stderr (fd 2). libtiff writes its messages there from C
+# ("ZIPDecode: Decoding error at scanline 0", naming no photo); so do Python's warnings and the log records
+# of a process with no log file. What appears while a photo is prepared goes back with it (`notes`), and
+# the main process logs it with the photo's path instead of the terminal showing it.
+_stderr_file: int | None = None
+
+
+def _capture_stderr() -> None:
+    global _stderr_file
+    sys.stderr.flush()
+    fd, name = tempfile.mkstemp(prefix="lookalike-worker-stderr-")
+    os.unlink(name)  # only this process holds it: gone with it
+    os.dup2(fd, 2)
+    _stderr_file = fd
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")  # records to stderr, so here
+
+
+def _take_stderr() -> str | None:
+    """What the worker wrote to fd 2 since the last call (None outside a worker or when nothing)."""
+    if _stderr_file is None:
+        return None
+    sys.stderr.flush()
+    end = os.lseek(_stderr_file, 0, os.SEEK_END)
+    if end == 0:
+        return None
+    os.lseek(_stderr_file, 0, os.SEEK_SET)
+    data = os.read(_stderr_file, end)
+    os.ftruncate(_stderr_file, 0)
+    os.lseek(_stderr_file, 0, os.SEEK_SET)  # shared with fd 2: the next write starts at 0 again
+    return data.decode("utf-8", "replace").strip() or None
 
 
 OnCommitted = Callable[[list[str]], None]  # hashes that just got vectors
@@ -184,7 +224,10 @@ class Pipeline:
                     ahead.append(pool.submit(prepare, p.id, p.path, self.embedder.image_size, pre))
                 if not ahead:
                     break
-                batch.append(ahead.popleft().result())
+                prepared = ahead.popleft().result()
+                if prepared.notes:
+                    log.warning("while decoding %s: %s", self._paths.get(prepared.photo_id, "?"), prepared.notes)
+                batch.append(prepared)
                 if len(batch) >= size or not ahead:
                     self.handle.checkpoint()
                     lanes.submit(batch)

@@ -18,7 +18,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 
 from core.indexing.scan_facts import read_plan_facts
-from core.indexing.walker import FileStat, is_excluded, is_hidden_below, stat_photo, walk_photos
+from core.indexing.walker import (
+    FileStat,
+    LinkFreePaths,
+    is_excluded,
+    is_hidden_below,
+    stat_photo,
+    walk_photos,
+)
 from core.store.database import Folder, Photo, Store
 from core.store.scan_plan import AppliedPlan, EditedPhoto, MovedPhoto, NewPhoto, Reattached, ScanPlan
 from core.tasks.progress import TaskHandle
@@ -49,12 +56,15 @@ def scan(store: Store, handle: TaskHandle | None = None, exclude: Sequence[str] 
     unreachable = [f for f in all_folders if not os.path.isdir(f.path)]
 
     handle.start("scanning", len(reachable))
+    paths = LinkFreePaths(f.path for f in reachable)
     on_disk: dict[str, tuple[FileStat, int]] = {}
     for folder in reachable:
         handle.checkpoint()
-        nested = frozenset(r for r in roots if r != folder.path and r.startswith(folder.path + os.sep))
-        for fs in walk_photos(folder.path, nested, exclude):
-            on_disk[fs.path] = (fs, folder.id)
+        # Each library folder is walked on its own, also where another one (nested, or a link) reaches it.
+        for fs in walk_photos(folder.path, frozenset(roots - {folder.path}), exclude, paths):
+            # A link may lead into another library folder: the photo belongs to the folder holding it.
+            owner = owning_folder(fs.path, reachable) or folder
+            on_disk[fs.path] = (fs, owner.id)
         handle.advance()
 
     in_db: dict[str, Photo] = {}
@@ -137,19 +147,24 @@ def scan_paths(store: Store, paths: Iterable[str], exclude: Sequence[str] = ()) 
     online = {f.id for f in folders if os.path.isdir(f.path)}
     on_disk: dict[str, tuple[FileStat, int]] = {}
     in_db: dict[str, Photo] = {}
+    link_free = LinkFreePaths(f.path for f in folders if f.id in online)
     for path in set(paths):
         folder = owning_folder(path, folders)
         if folder is None or folder.id not in online:
             continue
         if is_hidden_below(path, folder.path) or is_excluded(path, exclude):
             continue
-        for fs in _files_at(path, exclude):
+        for fs in _files_at(path, exclude, link_free):
             owner = owning_folder(fs.path, folders)
             if owner is not None and owner.id in online:
                 on_disk[fs.path] = (fs, owner.id)
         for p in store.photos_at(path):
             if p.folder_id in online:
                 in_db[p.path] = p
+    for path in on_disk.keys() - in_db.keys():  # reached through a link: stored under its link-free path
+        known = store.photo_by_path(path)
+        if known is not None and known.folder_id in online:
+            in_db[path] = known
     new_sizes = {fs.size for path, (fs, _) in on_disk.items() if path not in in_db}
     elsewhere = [
         p for p in store.photos_with_sizes(new_sizes)
@@ -195,8 +210,8 @@ def owning_folder(path: str, folders: Sequence[Folder]) -> Folder | None:
     return best
 
 
-def _files_at(path: str, exclude: Sequence[str]) -> Iterable[FileStat]:
+def _files_at(path: str, exclude: Sequence[str], paths: LinkFreePaths) -> Iterable[FileStat]:
     if os.path.isdir(path):
-        return walk_photos(path, frozenset(), exclude)
-    fs = stat_photo(path)
+        return walk_photos(path, frozenset(), exclude, paths)
+    fs = stat_photo(path, paths)
     return [fs] if fs is not None else []

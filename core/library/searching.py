@@ -23,7 +23,7 @@ import numpy as np
 
 from core.errors import LibraryError
 from core.library.filters import PhotoFilter
-from core.library.query_images import ImageSource, query_vector
+from core.library.query_images import ImageSource, check_readable, query_vector
 from core.library.records import SearchResult
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ def checked(query: SearchQuery) -> SearchQuery:
 
 def compose(store: Store, model_key: str, slot: ModelSlot, query: SearchQuery) -> QueryVector:
     """The one vector `query` searches with."""
+    check_readable(store, model_key, slot, (*query.images, *query.not_images))  # before the model loads
     examples = [query_vector(store, model_key, slot, s) for s in query.images]
     avoid = [query_vector(store, model_key, slot, s) for s in query.not_images]
     ids = frozenset(pid for _, pid in examples + avoid if pid is not None)

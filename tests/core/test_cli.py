@@ -28,11 +28,17 @@ def test_index_search_status_round_trip(tmp_path: Path, tiny_siglip_dir: Path, p
 
     done = run_cli("index", *model, "--json", "--workers", "1", str(photo_dir))
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"scanned": 13, "embedded": 12, "reused": 0, "removed": 0, "failed": 1}
+    library = {"photos": 13, "indexed": 12, "failed": 1, "offline": 0}
+    assert json.loads(done.stdout) == {
+        "scanned": 13, "embedded": 12, "reused": 0, "removed": 0, "failed": 1, "library": library,
+    }
     assert "broken.jpg" in done.stderr  # skipped photos are reported
 
     again = run_cli("index", *model, "--json")
-    assert json.loads(again.stdout)["embedded"] == 0
+    # This run failed nothing new; the library still holds the photo it cannot read.
+    assert json.loads(again.stdout) == {
+        "scanned": 13, "embedded": 0, "reused": 0, "removed": 0, "failed": 0, "library": library,
+    }
 
     query = str(photo_dir / "img_05.jpg")
     found = run_cli("search", *model, "--image", query, "--k", "3", "--json")
