@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from desktop.folder_removal import confirm_removal
 from desktop.qt import (
     QAbstractItemView,
     QFileDialog,
@@ -22,6 +23,8 @@ from desktop.qt import (
 
 if TYPE_CHECKING:
     from core.library.records import FolderStatus
+
+PHOTOS_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def folder_line(f: FolderStatus) -> str:
@@ -84,6 +87,7 @@ class FoldersPanel(QWidget):
         for f in folders:
             item = QListWidgetItem(folder_line(f))
             item.setData(Qt.ItemDataRole.UserRole, f.path)
+            item.setData(PHOTOS_ROLE, f.photos)  # the removal's confirmation says how many are forgotten
             item.setToolTip(f.path)
             self.list.addItem(item)
             if f.path == selected:
@@ -107,7 +111,12 @@ class FoldersPanel(QWidget):
             self.add_requested.emit(folder)
 
     def _remove_selected(self) -> None:
-        if (path := self.selected_path()) is not None:
+        """Ask first (desktop.folder_removal says why and what follows); Remove emits `remove_requested`."""
+        items = self.list.selectedItems()
+        if not items:
+            return
+        path, photos = str(items[0].data(Qt.ItemDataRole.UserRole)), int(items[0].data(PHOTOS_ROLE) or 0)
+        if confirm_removal(self, path, photos):
             self.remove_requested.emit(path)
 
     def _update_buttons(self) -> None:

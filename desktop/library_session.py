@@ -101,9 +101,10 @@ class LibrarySession(QObject):
         self.library, self.owner = lib, self._opening
         self.opened.emit()
 
-    def close(self) -> None:
+    def close(self, then: Sequence[Intent] = ()) -> None:
         """Stop the owner (the running batch stops at its next commit, the index is saved) and close
-        the library. Blocks briefly."""
+        the library. Blocks briefly. `then`: writes the user was promised, done before the library
+        closes even when a job was running (`LibraryOwner.close`)."""
         self._cancel_download = True
         self.tasks.shutdown(wait=True)
         # After shutdown: an open still running when the window closed has finished by now, and its
@@ -111,7 +112,7 @@ class LibrarySession(QObject):
         owner = self.owner or self._opening
         self.library = self.owner = self._opening = None
         if owner is not None:
-            owner.close()
+            owner.close(then=then)
 
     # -- reading --------------------------------------------------------------------------------
     def refresh_status(self) -> None:

@@ -10,13 +10,17 @@ from typing import Any
 
 from core.errors import ModelUnavailableError
 from core.files.paths import default_data_dir
+from core.library.intents import RemoveFolder
 from core.store.changes import LibraryChanges
 from desktop.change_follower import ChangeFollower
 from desktop.date_jump import DateJump
 from desktop.duplicates_view import DuplicatesView
 from desktop.errors_panel import ErrorsPanel
 from desktop.filter_bar import FilterBar
+from desktop.first_run import FirstRun
+from desktop.folder_removal import FolderRemoval, UndoBar
 from desktop.folders_panel import FoldersPanel
+from desktop.help_menu import add_help_menu
 from desktop.image_input import dropped_folders, image_source
 from desktop.library_session import LibrarySession
 from desktop.main_modes import MainModes
@@ -46,7 +50,7 @@ from desktop.qt import (
 from desktop.results_pane import ResultsPane
 from desktop.results_placement import RESULTS_MODE, ResultsPlacement
 from desktop.search_box import SearchBox
-from desktop.search_controls import SearchControls, Searcher
+from desktop.search_controls import SEARCH_FAILED, SearchControls, Searcher
 from desktop.status_bar import StatusBar
 from desktop.tasks import TaskManager
 from desktop.thumb_delegate import PAD as THUMB_PAD
@@ -86,6 +90,9 @@ class MainWindow(QMainWindow):
         self.grid = PhotoGrid(self.grid_model, self.cache, DEFAULT_THUMB)
         self.results = ResultsPane(self.cache)
         self.folders = FoldersPanel()
+        self.first_run = FirstRun()  # the main area of an open library without folders
+        self.removal = FolderRemoval(self.session)  # a removed folder, hidden while Undo is offered
+        self.undo_bar = UndoBar(self.removal)
         self.status = StatusBar()
         self.errors = ErrorsPanel(self)
         self.search_box = SearchBox()
@@ -101,6 +108,7 @@ class MainWindow(QMainWindow):
                                  lambda: self.session.settings.results_k)
         self._subfolders: set[str] = set()
         self._painted = False
+        self._status: Any = None  # the last LibraryStatus, shown again when a removal starts or ends
         self._closed = False
         self._download: DownloadDialog | None = None
         self._initial_image: str | None = None
@@ -115,11 +123,14 @@ class MainWindow(QMainWindow):
     # -- building -------------------------------------------------------------------------------
     def _build(self) -> None:
         self.setStatusBar(self.status)
+        self.status.insertPermanentWidget(0, self.undo_bar)  # permanent: no passing message hides Undo
         centre = QWidget()
         column = QVBoxLayout(centre)
         column.setContentsMargins(6, 0, 6, 0)
         column.addWidget(self.grid_caption)
         column.addWidget(self.grid, 1)
+        column.addWidget(self.first_run, 1)
+        self.first_run.hide()
         self.splitter = QSplitter()
         self.splitter.addWidget(self.folders)
         self.splitter.addWidget(centre)
@@ -195,6 +206,7 @@ class MainWindow(QMainWindow):
         self._action(view, "&Library", lambda: self.modes.set_mode("Library"), "Ctrl+1")
         self._action(view, "&Results", lambda: self.modes.set_mode(RESULTS_MODE), "Ctrl+2")
         self._action(view, "&Duplicates", lambda: self.modes.set_mode("Duplicates"), "Ctrl+D")
+        add_help_menu(self, self.data_dir, self.cache.cache_dir)
 
     def _action(self, menu: Any, text: str, slot: Any, key: Any = None) -> QAction:
         action = QAction(text, self)
@@ -226,8 +238,12 @@ class MainWindow(QMainWindow):
         s.show_requested.connect(self.show_photo_asked_elsewhere)
         s.raise_requested.connect(self.come_to_front)
         self.tasks.failed.connect(lambda exc: self._show_error(str(exc)))
-        self.folders.add_requested.connect(s.add_folder)
-        self.folders.remove_requested.connect(s.remove_folder)
+        self.folders.add_requested.connect(self.add_folder)
+        self.folders.remove_requested.connect(self.removal.start)
+        self.removal.started.connect(self._removal_changed)
+        self.removal.ended.connect(self._removal_changed)
+        self.first_run.pick_requested.connect(self.folders.pick_folder)
+        self.first_run.folder_dropped.connect(self.add_folder)
         self.status.pause_requested.connect(self.pause_indexing)
         self.status.resume_requested.connect(self.resume_indexing)
         self.status.errors_requested.connect(self.show_errors)
@@ -348,6 +364,8 @@ class MainWindow(QMainWindow):
 
     def _on_rows(self, changes: LibraryChanges, rows: dict) -> None:
         """A change record with the rows it names: each view inserts, removes and updates by id."""
+        if self.removal.pending:  # a photo of the folder being removed is not shown (missing row: leaves)
+            rows = {i: p for i, p in rows.items() if not self.removal.hides(p.path)}
         if self.filter_bar.filter.active:  # whether a changed photo passes is the core's to say
             self.session.load_photos(self.filter_bar.filter)
         else:
@@ -376,7 +394,8 @@ class MainWindow(QMainWindow):
         self.errors.close()
         self.hide()
         QGuiApplication.processEvents()  # let the window system take it off the screen now
-        self.session.close()
+        removing = self.removal.take()  # closed while Undo was offered: the removal still happens
+        self.session.close(then=(RemoveFolder(removing),) if removing else ())
         super().closeEvent(event)
 
     def _restore_geometry(self) -> None:
@@ -415,14 +434,24 @@ class MainWindow(QMainWindow):
 
     # -- what the session reports ---------------------------------------------------------------
     def _on_status(self, status: Any) -> None:
-        self.folders.set_folders(status.folders)
-        self.filter_bar.set_folders([f.path for f in status.folders], self._subfolders)
-        self.status.set_photo_count(status.counts.photos, status.counts.indexed)
+        self._status = status
+        folders = [f for f in status.folders if not self.removal.hides(f.path)]
+        self.folders.set_folders(folders)
+        self.filter_bar.set_folders([f.path for f in folders], self._subfolders)
+        # Only an open library reports its status, so the welcome never shows before we know.
+        self.first_run.setVisible(not folders)
+        self.grid.setVisible(bool(folders))
+        self.grid_caption.setVisible(bool(folders))
+        hidden = [f for f in status.folders if self.removal.hides(f.path)]  # counted as gone already
+        self.status.set_photo_count(status.counts.photos - sum(f.photos for f in hidden),
+                                    status.counts.indexed - sum(f.indexed for f in hidden))
         self.status.set_failures(len(status.failures))
         self.errors.set_failures(status.failures)
         self._show_count(self.grid_model.rowCount())  # an empty library is only known once its folders are
 
     def _on_photos(self, photos: list) -> None:
+        if self.removal.pending:
+            photos = [p for p in photos if not self.removal.hides(p.path)]
         self.grid_model.set_photos(photos)
         self._show_count(len(photos))
         if not self.filter_bar.filter.active:  # the folder filter offers every folder holding photos
@@ -469,9 +498,27 @@ class MainWindow(QMainWindow):
         folder = ask_for_local_model(error, self)
         if folder and self.session.library is not None:
             self.session.apply_settings(dataclasses.replace(self.session.settings, model=folder))
+            # The error that led here is answered: it must not stay beside the model now loading.
+            self.status.clearMessage()
+            if self.results.title.text().startswith(SEARCH_FAILED):
+                self.results.show_message("Loading the chosen model…", "Search again once it is ready.")
 
     def _show_error(self, message: str) -> None:
         self.status.show_error(message)  # a failed search also says why in the results (Searcher)
+
+    # -- folders ------------------------------------------------------------------------------------
+    def add_folder(self, path: str) -> None:
+        """Add a folder (picker, drop, welcome); adding back the folder being removed is its Undo."""
+        if self.removal.pending is not None and os.path.abspath(path) == self.removal.pending:
+            self.removal.undo()
+        else:
+            self.session.add_folder(path)
+
+    def _removal_changed(self, _folder: str) -> None:
+        """A removal started or ended: the folder panel and grid show the library as it will be."""
+        if self._status is not None:
+            self._on_status(self._status)
+        self.session.load_photos(self.filter_bar.filter)
 
     # -- searching ------------------------------------------------------------------------------
     def search_path(self, path: str) -> None:
@@ -553,7 +600,7 @@ class MainWindow(QMainWindow):
         mime = event.mimeData()
         folders = dropped_folders(mime)
         for folder in folders:
-            self.session.add_folder(folder)
+            self.add_folder(folder)
         if not folders and (source := image_source(mime)) is not None:
             self.search_bytes(source) if isinstance(source, bytes) else self.search_path(source)
         event.acceptProposedAction()

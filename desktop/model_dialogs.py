@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from core.errors import ModelUnavailableError
-from desktop.qt import QFileDialog, QMessageBox, QProgressDialog, QWidget
+from desktop.qt import QFileDialog, QMessageBox, QProgressDialog, Qt, QWidget
 
 
 class DownloadDialog(QProgressDialog):
@@ -32,7 +32,7 @@ class DownloadDialog(QProgressDialog):
 def ask_for_local_model(error: ModelUnavailableError, parent: QWidget | None = None) -> str | None:
     """The offline first run: explain, and offer to choose a model folder. Returns the folder or None."""
     box = unavailable_box(error, parent)
-    choose = box.addButton("Choose a local model folder…", QMessageBox.ButtonRole.AcceptRole)
+    choose = box.addButton("Choose a model folder…", QMessageBox.ButtonRole.AcceptRole)
     box.addButton(QMessageBox.StandardButton.Close)
     box.exec()
     if box.clickedButton() is not choose:
@@ -43,16 +43,17 @@ def ask_for_local_model(error: ModelUnavailableError, parent: QWidget | None = N
 
 def unavailable_box(error: ModelUnavailableError, parent: QWidget | None = None) -> QMessageBox:
     # Worded from the error's fields, not its message: that one advises a command-line flag, and here
-    # the button below does the same job.
-    name = f" {error.model}" if error.model else ""
+    # the button below does the same job. Everything in one text, said once: an informative text under
+    # it would repeat the headline in a second size.
+    name = f" ({error.model})" if error.model else ""
     size = f" ({error.download_size})" if error.download_size else ""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("The model is not available")
-    box.setText("Lookalike needs its image model, and it could not be downloaded.")
-    box.setInformativeText(
-        f"The model{name} is not on this computer yet.\n\nConnect to the internet and restart "
-        f"Lookalike to download it once{size}, or choose a folder that holds a SigLIP model (config.json "
-        "and *.safetensors) copied from another computer. Browsing your folders works meanwhile; finding "
-        "look-alikes needs the model.")
+    box.setWindowTitle("Lookalike")
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(
+        f"Lookalike could not download its image model{name}, and it is not on this computer yet.\n\n"
+        f"Connect to the internet and restart Lookalike to download it once{size}, or choose a folder "
+        "holding a SigLIP model (config.json and *.safetensors) copied from another computer.\n\n"
+        "Browsing your folders works meanwhile; finding look-alikes needs the model.")
     return box

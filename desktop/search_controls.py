@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 SORTS = (("Similarity", "score"), ("Date taken", "date"))
 SHOW_ALL = -1.0  # min_score that lifts the relevance cut
+SEARCH_FAILED = "Could not search"  # the title a failed search leaves in the results pane
 
 
 class SearchControls(QWidget):
@@ -211,7 +212,7 @@ class Searcher(QObject):
             return
         self.running = False
         self.results.show_results(self._title(self.query), [])
-        self.results.show_message(f"Could not search: {self._title(self.query)}", message)
+        self.results.show_message(f"{SEARCH_FAILED}: {self._title(self.query)}", message)
         self.controls.show_answer(None)
 
     @staticmethod

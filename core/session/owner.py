@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from core.errors import Cancelled, LookalikeError
@@ -27,6 +27,7 @@ from core.library.settings import Settings
 from core.library.write_queue import Job, JobEvent, WriteQueue
 from core.session.handoff import Emit, HandoffServer, Request
 from core.session.handoff_wire import NO_WINDOW
+from core.tasks.progress import TaskHandle
 from core.watch.watcher import LibraryWatcher
 
 log = logging.getLogger(__name__)
@@ -68,9 +69,13 @@ class LibraryOwner:
         if self.server is not None:
             self.server.start()
 
-    def close(self, drain: bool = False) -> None:
+    def close(self, drain: bool = False, then: Sequence[Intent] = ()) -> None:
         """Stop taking requests, stop watching, then stop the queue (`drain`: finish what waits,
-        handed-over work included; else cancel the running job at its next commit), save, close."""
+        handed-over work included; else cancel the running job at its next commit), save, close.
+
+        `then`: intents the front end already promised the user (the app's folder removal whose undo
+        time was still running), run after the queue stopped, so neither a running job nor the queue's
+        dropping what waits can lose them; they are quick (no photo is read)."""
         if self.server is not None and not drain:
             self.server.stop()
         if self.watcher is not None:
@@ -79,6 +84,11 @@ class LibraryOwner:
         if self.server is not None and drain:
             # Requests accepted meanwhile found the queue closed and answer so; finished ones answer now.
             self.server.stop(finish_s=10.0)
+        for intent in then:  # the queue's thread has ended: this thread is now the only writer
+            try:
+                intent.run(self.library, TaskHandle())
+            except LookalikeError as exc:
+                log.warning("%s at close failed: %s", intent.label, exc)
         try:
             self.library.save_index()
         finally:

@@ -131,6 +131,6 @@ def test_the_window_leaves_the_screen_before_the_library_is_closed(qtbot, make_w
     window = make_window()
     seen: list[bool] = []
     close = window.session.close
-    monkeypatch.setattr(window.session, "close", lambda: (seen.append(window.isVisible()), close()))
+    monkeypatch.setattr(window.session, "close", lambda **kw: (seen.append(window.isVisible()), close(**kw)))
     window.close()
     assert seen == [False]
