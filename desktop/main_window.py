@@ -199,6 +199,9 @@ class MainWindow(QMainWindow):
         self._action(view, "&Unreadable photos…", self.show_errors)
         self._action(view, "Find in &library", self.search_box.setFocus, QKeySequence.StandardKey.Find)
         self._action(view, "&Compare models…", self.show_compare, "Ctrl+M")
+        self.names_action = QAction("Show file &names", self, checkable=True)
+        self.names_action.toggled.connect(lambda _on: self._show_names())  # also when restored at start
+        view.addAction(self.names_action)
         view.addSeparator()
         self._action(view, "&Back", self.go_back, QKeySequence.StandardKey.Back)
         self._action(view, "&Forward", self.navigation.forward, QKeySequence.StandardKey.Forward)
@@ -207,6 +210,10 @@ class MainWindow(QMainWindow):
         self._action(view, "&Results", lambda: self.modes.set_mode(RESULTS_MODE), "Ctrl+2")
         self._action(view, "&Duplicates", lambda: self.modes.set_mode("Duplicates"), "Ctrl+D")
         add_help_menu(self, self.data_dir, self.cache.cache_dir)
+
+    def _show_names(self) -> None:
+        for view in (self.grid, self.results.view):
+            view.set_names(self.names_action.isChecked())
 
     def _action(self, menu: Any, text: str, slot: Any, key: Any = None) -> QAction:
         action = QAction(text, self)
@@ -416,10 +423,12 @@ class MainWindow(QMainWindow):
         if state.panes is not None and len(state.panes) == self.splitter.count():
             self.splitter.setSizes(pane_sizes(state.panes, self.width(), two_columns))
         self.zoom.setValue(DEFAULT_THUMB if state.zoom is None else state.zoom)
+        self.names_action.setChecked(state.names)
 
     def _save_geometry(self) -> None:
         save_window_state(self.data_dir, WindowState(
-            geometry=bytes(self.saveGeometry().data()), zoom=self.zoom.value(), panes=tuple(self.splitter.sizes()),
+            geometry=bytes(self.saveGeometry().data()), zoom=self.zoom.value(),
+            panes=tuple(self.placement.library_sizes()), names=self.names_action.isChecked(),
         ))
 
     def grid_thumbnails_shown(self) -> bool:

@@ -49,6 +49,10 @@ class ResultsPlacement:
                 self.splitter.setSizes(self._sizes)
             self.pane.view.set_thumb_size(SIDE_SIZE)
 
+    def library_sizes(self) -> list[int]:
+        """The Library mode's pane widths, also while the results are away from it (to be saved)."""
+        return self._sizes if self.large else self.splitter.sizes()
+
     def set_large_size(self, size: int) -> None:
         """The size slider: it sizes the results too while they fill the main area."""
         if self.large:

@@ -7,6 +7,8 @@ pixel asks for a new thumbnail only every few pixels, scaled down to the box whe
 
 from __future__ import annotations
 
+import os
+
 from desktop.qt import (
     QColor,
     QModelIndex,
@@ -34,7 +36,8 @@ class ThumbDelegate(QStyledItemDelegate):
     def __init__(self, cache: ThumbnailCache, size: int, captions: bool = False) -> None:
         super().__init__()
         self.cache = cache
-        self.captions = captions
+        self.captions = captions  # the model's DisplayRole line (a result's similarity)
+        self.names = False  # the file's name on a line of its own (View ▸ Show file names)
         self.box = self.size = size
         self.set_box(size)
 
@@ -44,7 +47,8 @@ class ThumbDelegate(QStyledItemDelegate):
         self.size = -(-self.box // SIZE_STEP) * SIZE_STEP
 
     def caption_height(self, option: QStyleOptionViewItem) -> int:
-        return option.fontMetrics.height() + CAPTION_GAP if self.captions else 0
+        lines = int(self.captions) + int(self.names)
+        return lines * option.fontMetrics.height() + CAPTION_GAP if lines else 0
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(self.box + 2 * PAD, self.box + 2 * PAD + self.caption_height(option))
@@ -65,14 +69,18 @@ class ThumbDelegate(QStyledItemDelegate):
             painter.fillPath(path, bg)
         box = QRect(cell.x() + (cell.width() - self.box) // 2, cell.y() + PAD, self.box, self.box)
         self._paint_picture(painter, box, str(index.data(PathRole)), palette)
-        if self.captions:
-            text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-            line = QRect(cell.x() + 2, box.bottom() + CAPTION_GAP, cell.width() - 4,
-                         option.fontMetrics.height())  # type: ignore[attr-defined]
-            painter.setPen(palette.text().color())  # the highlight is translucent: normal text reads best
+        texts = [str(index.data(Qt.ItemDataRole.DisplayRole) or "")] if self.captions else []
+        if self.names:
+            texts.append(os.path.basename(str(index.data(PathRole))))
+        top = box.bottom() + CAPTION_GAP
+        painter.setPen(palette.text().color())  # the highlight is translucent: normal text reads best
+        for text in texts:
+            height = option.fontMetrics.height()  # type: ignore[attr-defined]
+            line = QRect(cell.x() + 2, top, cell.width() - 4, height)
             elided = option.fontMetrics.elidedText(  # type: ignore[attr-defined]
                 text, Qt.TextElideMode.ElideMiddle, line.width())
             painter.drawText(line, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, elided)
+            top += height
         if option.state & QStyle.StateFlag.State_HasFocus:  # type: ignore[attr-defined]
             painter.setPen(QPen(palette.highlight().color(), 2))
             painter.drawRoundedRect(cell.adjusted(1, 1, -1, -1), 6, 6)

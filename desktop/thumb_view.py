@@ -65,6 +65,12 @@ class ThumbView(QListView):
         self.wanted_size = size
         self.fit_cells()
 
+    def set_names(self, on: bool) -> None:
+        """Show each photo's file name under its thumbnail (the cells grow by a line)."""
+        self.thumb_delegate.names = on
+        self.fit_cells()
+        self.viewport().update()
+
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self.fit_cells()

@@ -1,4 +1,4 @@
-"""The window's place, size, splitter and zoom, remembered between runs in <data dir>/window.json.
+"""The window's place, size, splitter, zoom and whether file names show, remembered between runs in <data dir>/window.json.
 
 Qt-free on purpose: the window hands over the opaque bytes of `saveGeometry()`/`saveState()` and gets
 them back. The file is written atomically, so a crash while closing cannot leave a torn file; a missing,
@@ -36,6 +36,7 @@ class WindowState:
     splitter: bytes | None = None  # QSplitter.saveState() (older files; pixel sizes, no longer restored)
     zoom: int | None = None  # the thumbnail size slider
     panes: tuple[int, ...] | None = None  # QSplitter.sizes(): restored as proportions
+    names: bool = False  # file names under the thumbnails
 
 
 def load_window_state(data_dir: Path) -> WindowState:
@@ -52,6 +53,7 @@ def load_window_state(data_dir: Path) -> WindowState:
         splitter=_decode(raw.get("splitter")),
         zoom=zoom if isinstance(zoom, int) and not isinstance(zoom, bool) else None,
         panes=_panes(raw.get("panes")),
+        names=raw.get("names") is True,
     )
 
 
@@ -66,6 +68,7 @@ def save_window_state(data_dir: Path, state: WindowState) -> None:
         "splitter": _encode(state.splitter),
         "zoom": state.zoom,
         "panes": list(state.panes) if state.panes is not None else None,
+        "names": state.names,
     }
     try:
         write_bytes_atomically(data_dir / FILE_NAME, json.dumps(doc, indent=1).encode("utf-8"))

@@ -134,3 +134,17 @@ def test_the_window_leaves_the_screen_before_the_library_is_closed(qtbot, make_w
     monkeypatch.setattr(window.session, "close", lambda **kw: (seen.append(window.isVisible()), close(**kw)))
     window.close()
     assert seen == [False]
+
+
+def test_file_names_under_the_thumbnails_are_a_choice_the_window_remembers(
+    qtbot, make_window, library_folder: Path
+) -> None:
+    window = make_window()
+    add_folder_and_wait(qtbot, window, library_folder, 13)
+    plain = window.grid.gridSize().height()
+    window.names_action.trigger()
+    assert window.grid.thumb_delegate.names and window.results.view.thumb_delegate.names
+    assert window.grid.gridSize().height() > plain  # a line for the name
+    window.close()
+    again = make_window()  # the same library folder: the choice comes back
+    assert again.names_action.isChecked() and again.grid.thumb_delegate.names
