@@ -47,6 +47,8 @@ def load_model(
     import torch
 
     AutoModel = transformers_module().AutoModel  # noqa: N806 - the class, as transformers names it
+    from safetensors import SafetensorError  # a damaged weights file (truncated download, bad disk)
+
     try:
         # The folder is a snapshot at the pinned revision (or the user's own folder), so no revision here.
         model = AutoModel.from_pretrained(
@@ -56,7 +58,7 @@ def load_model(
             trust_remote_code=False,
             local_files_only=True,
         )
-    except (OSError, ValueError, RuntimeError) as error:
+    except (OSError, ValueError, RuntimeError, SafetensorError) as error:
         raise ModelError(f"The model in {folder} cannot be loaded: {error}") from error
     if type(model).__name__ != _EXPECTED_CLASSES[family]:
         raise ModelError(f"{folder} loaded as {type(model).__name__}, not {_EXPECTED_CLASSES[family]}.")

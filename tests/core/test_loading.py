@@ -39,6 +39,15 @@ def test_folder_with_only_pickle_weights_is_refused(tiny_siglip_dir: Path, tmp_p
         load_embedder(str(folder))
 
 
+def test_a_damaged_weights_file_is_a_model_error_naming_the_folder(tiny_siglip_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "damaged"
+    shutil.copytree(tiny_siglip_dir, folder)
+    weights = folder / "model.safetensors"
+    weights.write_bytes(b"\x08" + b"\x00" * 7 + b"not a header")  # a download cut short, a bad disk
+    with pytest.raises(ModelError, match=f"The model in {folder} cannot be loaded"):
+        load_model(folder, "siglip", "cpu", "fp32")
+
+
 def test_precision_not_offered_on_cpu_is_refused(tiny_siglip_dir: Path) -> None:
     with pytest.raises(ModelError, match="fp16"):
         load_embedder(str(tiny_siglip_dir), device="cpu", precision="fp16")
