@@ -15,7 +15,17 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from core.embedding.registry import KNOWN_MODELS
-from desktop.qt import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget, Signal
+from desktop.qt import (
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
 from desktop.results_pane import ResultsPane
 
 if TYPE_CHECKING:
@@ -148,3 +158,13 @@ class ComparePanel(QWidget):
         self._pending -= 1
         if self._pending == 0:
             self.compared.emit()
+
+
+def dock_compare_panel(window: QMainWindow, session: LibrarySession, cache: ThumbnailCache) -> QDockWidget:
+    """A ComparePanel in a dock under `window`'s main area (floatable), a little under half its height."""
+    dock = QDockWidget("Compare models", window)
+    dock.setObjectName("compare-models")
+    dock.setWidget(ComparePanel(session, cache))
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    window.resizeDocks([dock], [int(window.height() * 0.45)], Qt.Orientation.Vertical)
+    return dock

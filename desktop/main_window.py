@@ -20,12 +20,11 @@ from desktop.filter_bar import FilterBar
 from desktop.first_run import FirstRun
 from desktop.folder_removal import FolderRemoval, UndoBar
 from desktop.folders_panel import FoldersPanel
-from desktop.help_menu import add_help_menu
 from desktop.image_input import dropped_folders, image_source
 from desktop.library_session import LibrarySession
+from desktop.main_menus import build_menus
 from desktop.main_modes import MainModes
 from desktop.model_dialogs import DownloadDialog, ask_for_local_model
-from desktop.navigation import Navigation, Place, nav_button
 from desktop.photo_grid import PhotoGrid, PhotoGridModel
 from desktop.photo_viewer import PhotoViewer
 from desktop.qt import (
@@ -33,13 +32,9 @@ from desktop.qt import (
     QDockWidget,
     QFileDialog,
     QGuiApplication,
-    QHBoxLayout,
-    QKeySequence,
     QLabel,
     QMainWindow,
     QPoint,
-    QPushButton,
-    QSlider,
     QSplitter,
     Qt,
     QTimer,
@@ -53,24 +48,18 @@ from desktop.search_box import SearchBox
 from desktop.search_controls import SEARCH_FAILED, SearchControls, Searcher
 from desktop.status_bar import StatusBar
 from desktop.tasks import TaskManager
-from desktop.thumb_delegate import PAD as THUMB_PAD
-from desktop.thumb_view import GAP as THUMB_GAP
 from desktop.thumbnail_cache import ThumbnailCache
-from desktop.window_state import (
-    WindowState,
-    clamp_rect,
-    default_rect,
-    load_window_state,
-    pane_sizes,
-    save_window_state,
-)
+from desktop.top_row import TopRow
+from desktop.window_geometry import restore_window, save_window
+from desktop.window_places import VIEWER_MODE, WindowPlaces
 
 DEFAULT_THUMB = 136
-VIEWER_MODE = "Viewer"
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.gif *.tif *.tiff *.bmp *.heic *.heif *.avif)"
 
 
 class MainWindow(QMainWindow):
+    paste_action: QAction  # made by desktop.main_menus
+    names_action: QAction
     first_paint = Signal()
     results_shown = Signal()  # a search's results are in the pane (thumbnails may still be loading)
 
@@ -96,13 +85,14 @@ class MainWindow(QMainWindow):
         self.status = StatusBar()
         self.errors = ErrorsPanel(self)
         self.search_box = SearchBox()
-        self.navigation = Navigation()
-        self.back_button = nav_button("go-previous", "Back (Alt+Left)")
-        self.forward_button = nav_button("go-next", "Forward (Alt+Right)")
-        self.zoom = QSlider(Qt.Orientation.Horizontal)
+        self.places = WindowPlaces()  # the modes, the viewer, Back and Forward
+        self.navigation = self.places.navigation
+        self.back_button, self.forward_button = self.places.back_button, self.places.forward_button
         self.grid_caption = QLabel("")
         self.filter_bar = FilterBar()  # narrows the grid and every search
         self.date_jump = DateJump(self.grid, self.grid_model)
+        self.top_row = TopRow((self.back_button, self.forward_button), self.search_box, self.date_jump, DEFAULT_THUMB)
+        self.zoom = self.top_row.zoom
         self.search_controls = SearchControls()
         self.searcher = Searcher(self.session, self.results, self.search_controls, lambda: self.filter_bar.filter,
                                  lambda: self.session.settings.results_k)
@@ -112,13 +102,12 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._download: DownloadDialog | None = None
         self._initial_image: str | None = None
-        self._navigating = False  # Back/Forward is showing a place: it is not a new one
         self.compare_panel: Any = None  # desktop.compare_panel.ComparePanel, made on first use
         self.compare_dock: QDockWidget | None = None
         self.follower = ChangeFollower(self.session)
         self._build()
         self._connect()
-        self._restore_geometry()
+        restore_window(self, DEFAULT_THUMB)
 
     # -- building -------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -150,79 +139,16 @@ class MainWindow(QMainWindow):
         self.modes.add_mode(RESULTS_MODE, self.placement.page, "The current search's results, large (Ctrl+2)")
         self.modes.add_mode("Duplicates", self.duplicates, "Review duplicates and near-duplicates (Ctrl+D)")
         self.viewer = PhotoViewer(self.cache, self.tasks)
-        self.modes.add_mode(VIEWER_MODE, self.viewer, in_bar=False)
+        self.modes.add_mode(VIEWER_MODE, self.viewer, in_bar=False)  # entered from a photo, never a button
         main = QWidget()
         layout = QVBoxLayout(main)
         layout.setContentsMargins(0, 6, 0, 0)
         layout.setSpacing(2)
-        self.top_row = self._top_row()
         layout.addWidget(self.top_row)
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.modes, 1)
         self.setCentralWidget(main)
-        self._build_menus()
-
-    def _top_row(self) -> QWidget:
-        """Back/Forward, the search box and what sizes and jumps through the grid: over every mode."""
-        open_button = QPushButton("Open image…")
-        open_button.setToolTip("Find look-alikes of an image file (Ctrl+O); or drop or paste one")
-        open_button.clicked.connect(self.open_image_dialog)
-        self.zoom.setRange(72, 320)
-        self.zoom.setValue(DEFAULT_THUMB)
-        self.zoom.setMaximumWidth(160)
-        self.zoom.setToolTip("Thumbnail size")
-        self.zoom.setAccessibleName("Thumbnail size")
-        row = QWidget()
-        top = QHBoxLayout(row)
-        top.setContentsMargins(6, 0, 6, 0)
-        for button in (self.back_button, self.forward_button):
-            top.addWidget(button)
-        top.addWidget(self.search_box, 1)
-        top.addWidget(open_button)
-        top.addWidget(self.date_jump)
-        top.addSpacing(12)
-        top.addWidget(QLabel("Size"))
-        top.addWidget(self.zoom)
-        return row
-
-    def _build_menus(self) -> None:
-        file = self.menuBar().addMenu("&File")
-        self._action(file, "&Add folder…", self.folders.pick_folder, QKeySequence.StandardKey.New)
-        self._action(file, "&Open image…", self.open_image_dialog, QKeySequence.StandardKey.Open)
-        self.paste_action = self._action(file, "&Paste image", self.paste_image, QKeySequence.StandardKey.Paste)
-        file.addSeparator()
-        self._action(file, "&Update library", self.session.update, QKeySequence.StandardKey.Refresh)
-        self._action(file, "P&references…", self.open_preferences, QKeySequence.StandardKey.Preferences)
-        file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        view = self.menuBar().addMenu("&View")
-        self._action(view, "&Unreadable photos…", self.show_errors)
-        self._action(view, "Find in &library", self.search_box.setFocus, QKeySequence.StandardKey.Find)
-        self._action(view, "&Compare models…", self.show_compare, "Ctrl+M")
-        self.names_action = QAction("Show file &names", self, checkable=True)
-        self.names_action.toggled.connect(lambda _on: self._show_names())  # also when restored at start
-        view.addAction(self.names_action)
-        view.addSeparator()
-        self._action(view, "&Back", self.go_back, QKeySequence.StandardKey.Back)
-        self._action(view, "&Forward", self.navigation.forward, QKeySequence.StandardKey.Forward)
-        view.addSeparator()
-        self._action(view, "&Library", lambda: self.modes.set_mode("Library"), "Ctrl+1")
-        self._action(view, "&Results", lambda: self.modes.set_mode(RESULTS_MODE), "Ctrl+2")
-        self._action(view, "&Duplicates", lambda: self.modes.set_mode("Duplicates"), "Ctrl+D")
-        add_help_menu(self, self.data_dir, self.cache.cache_dir)
-
-    def _show_names(self) -> None:
-        for view in (self.grid, self.results.view):
-            view.set_names(self.names_action.isChecked())
-
-    def _action(self, menu: Any, text: str, slot: Any, key: Any = None) -> QAction:
-        action = QAction(text, self)
-        if key is not None:
-            action.setShortcut(QKeySequence(key))
-        action.triggered.connect(lambda _checked=False: slot())
-        menu.addAction(action)
-        self.addAction(action)
-        return action
+        build_menus(self)
 
     def _connect(self) -> None:
         s = self.session
@@ -256,92 +182,25 @@ class MainWindow(QMainWindow):
         self.status.errors_requested.connect(self.show_errors)
         self.grid.chosen.connect(self.search_path)
         self.results.find_lookalikes.connect(self.search_path)
-        self._connect_viewer()
         for view in (self.grid, self.results.view):  # their menus offer "Add to the query", "Not like this"
             view.composing = True
             view.add_to_query.connect(self.searcher.add)
             view.not_like.connect(self.searcher.avoid)
+        self.top_row.open_button.clicked.connect(self.open_image_dialog)
         self.search_box.returnPressed.connect(lambda: self.search_text(self.search_box.text()))
         self.search_box.image_pasted.connect(self.search_image)
         self.search_box.cleared.connect(self.searcher.clear)
         self.zoom.valueChanged.connect(self.grid.set_thumb_size)
         self.zoom.valueChanged.connect(self.placement.set_large_size)
-        self._connect_navigation()
+        self.places.attach(self)
 
-    def _connect_navigation(self) -> None:
-        """Every search and every mode the user goes to is a place; Back/Forward show one again."""
-        nav = self.navigation
-        self.searcher.started.connect(lambda query: self._visit())
-        self.modes.mode_changed.connect(self.placement.follow)
-        self.modes.mode_changed.connect(self._show_mode_tools)
-        self.modes.mode_changed.connect(lambda _mode: self._visit())
-        nav.go.connect(self._go_to)
-        nav.changed.connect(self._update_navigation)
-        self.back_button.clicked.connect(self.go_back)
-        self.forward_button.clicked.connect(nav.forward)
-        self._update_navigation()
-
-    # -- the viewer ------------------------------------------------------------------------------
-    def _connect_viewer(self) -> None:
-        for view, photos in ((self.grid, self.grid_model.photos), (self.results.view, lambda: self.results.model.results)):
-            view.opens_in_app = True
-            view.view_requested.connect(lambda row, photos=photos: self.view_photos(photos(), row))
-        self.viewer.closed.connect(self.leave_viewer)
-        self.viewer.find_lookalikes.connect(self._lookalikes_from_viewer)
-
-    def view_photos(self, photos: Any, row: int) -> None:
-        """Show `photos` (the grid's, or the results) large, from `row`; Left/Right move through them."""
-        self.viewer.show_set(photos, row)
-        self.modes.set_mode(VIEWER_MODE)
-
-    def leave_viewer(self) -> None:
-        if self.modes.mode == VIEWER_MODE:
-            self.modes.set_mode(self.modes.previous or "Library")
-            if path := self.viewer.current_path():
-                self.grid.select_path(path)  # the grid follows where the viewer went
-
-    def _lookalikes_from_viewer(self, path: str) -> None:
-        """"Find look-alikes" on a photo shown large: its look-alikes, large too."""
-        self._in_one_step(RESULTS_MODE, lambda: self.search_path(path))
-
-    # -- back and forward ------------------------------------------------------------------------
     def go_back(self) -> None:
-        """Back: out of the viewer to where it was opened, else to the previous place."""
-        self.leave_viewer() if self.modes.mode == VIEWER_MODE else self.navigation.back()
+        self.places.go_back()
 
-    def _visit(self) -> None:
-        # The viewer is not a place: Back leaves it, and its photo is not a query.
-        if not self._navigating and self.modes.mode != VIEWER_MODE:
-            self.navigation.visit(Place(self.modes.mode, self.searcher.query))
-
-    def _go_to(self, place: Place) -> None:
-        """Back or Forward: show `place` again without making it a new place."""
-        self._navigating = True
-        try:
-            self.modes.set_mode(place.mode)
-            if place.query != self.searcher.query:
-                self.searcher.start(place.query) if not place.query.empty else self.searcher.clear()
-        finally:
-            self._navigating = False
-
-    def _show_mode_tools(self, mode: str) -> None:
-        """The filter bar narrows the library and the results; the duplicates review has its own tools."""
-        self.filter_bar.setVisible(mode in ("Library", RESULTS_MODE))
-        self.top_row.setVisible(mode != VIEWER_MODE)  # the photo gets the whole window
-
-    def _update_navigation(self) -> None:
-        self.back_button.setEnabled(self.navigation.can_go_back())
-        self.forward_button.setEnabled(self.navigation.can_go_forward())
-
-    def _in_one_step(self, mode: str, act: Any) -> None:
-        """Switch to `mode` and `act` (start a search) as one place in the history, not two."""
-        self._navigating = True
-        try:
-            self.modes.set_mode(mode)
-            act()
-        finally:
-            self._navigating = False
-        self._visit()
+    def show_names(self) -> None:
+        """View ▸ Show file names: each photo's name under its thumbnail, in the grid and the results."""
+        for view in (self.grid, self.results.view):
+            view.set_names(self.names_action.isChecked())
 
     # -- life cycle -----------------------------------------------------------------------------
     def paintEvent(self, event: Any) -> None:
@@ -397,39 +256,13 @@ class MainWindow(QMainWindow):
         """The window goes at once; stopping the running batch at its next commit and saving the
         index (seconds on a large library) happen behind it, never with a frozen window on screen."""
         self._closed = True
-        self._save_geometry()
+        save_window(self)
         self.errors.close()
         self.hide()
         QGuiApplication.processEvents()  # let the window system take it off the screen now
         removing = self.removal.take()  # closed while Undo was offered: the removal still happens
         self.session.close(then=(RemoveFolder(removing),) if removing else ())
         super().closeEvent(event)
-
-    def _restore_geometry(self) -> None:
-        """The saved place, size, panes and zoom, fitted to this screen (desktop.window_state)."""
-        state = load_window_state(self.data_dir)
-        # The look-alikes come back at least two columns wide (cells, scroll bar, margins), whatever was
-        # saved; not a minimum width, which a small screen could not honour beside the other panes.
-        two_columns = 2 * (self.results.view.wanted_size + 2 * THUMB_PAD + THUMB_GAP) + 40
-        screen = self.screen().availableGeometry()
-        available = (screen.x(), screen.y(), screen.width(), screen.height())
-        if state.geometry is None or not self.restoreGeometry(state.geometry):
-            self.setGeometry(*default_rect(available))
-        elif not self.isMaximized():
-            g = self.geometry()
-            fitted = clamp_rect((g.x(), g.y(), g.width(), g.height()), available)
-            if fitted != (g.x(), g.y(), g.width(), g.height()):
-                self.setGeometry(*fitted)
-        if state.panes is not None and len(state.panes) == self.splitter.count():
-            self.splitter.setSizes(pane_sizes(state.panes, self.width(), two_columns))
-        self.zoom.setValue(DEFAULT_THUMB if state.zoom is None else state.zoom)
-        self.names_action.setChecked(state.names)
-
-    def _save_geometry(self) -> None:
-        save_window_state(self.data_dir, WindowState(
-            geometry=bytes(self.saveGeometry().data()), zoom=self.zoom.value(),
-            panes=tuple(self.placement.library_sizes()), names=self.names_action.isChecked(),
-        ))
 
     def grid_thumbnails_shown(self) -> bool:
         """True when every photo visible in the grid shows its thumbnail (or is known unreadable)."""
@@ -447,16 +280,20 @@ class MainWindow(QMainWindow):
         folders = [f for f in status.folders if not self.removal.hides(f.path)]
         self.folders.set_folders(folders)
         self.filter_bar.set_folders([f.path for f in folders], self._subfolders)
-        # Only an open library reports its status, so the welcome never shows before we know.
-        self.first_run.setVisible(not folders)
-        self.grid.setVisible(bool(folders))
-        self.grid_caption.setVisible(bool(folders))
+        self._show_welcome(not folders)  # only an open library reports its status: never before we know
         hidden = [f for f in status.folders if self.removal.hides(f.path)]  # counted as gone already
         self.status.set_photo_count(status.counts.photos - sum(f.photos for f in hidden),
                                     status.counts.indexed - sum(f.indexed for f in hidden))
         self.status.set_failures(len(status.failures))
         self.errors.set_failures(status.failures)
         self._show_count(self.grid_model.rowCount())  # an empty library is only known once its folders are
+
+    def _show_welcome(self, on: bool) -> None:
+        """An open library without folders shows the welcome alone: adding a folder is the one next step."""
+        self.first_run.setVisible(on)
+        for part in (self.grid, self.grid_caption, self.folders, self.placement.column):
+            part.setVisible(not on)
+        self.filter_bar.setVisible(not on and self.modes.mode in ("Library", RESULTS_MODE))
 
     def _on_photos(self, photos: list) -> None:
         if self.removal.pending:
@@ -554,15 +391,11 @@ class MainWindow(QMainWindow):
     def show_compare(self) -> None:
         """Show the side-by-side model comparison in a dock under the grid; it follows every photo
         clicked from now on, in the grid or in the results."""
-        from desktop.compare_panel import ComparePanel
+        from desktop.compare_panel import dock_compare_panel
 
         if self.compare_dock is None:
-            self.compare_panel = ComparePanel(self.session, self.cache)
-            self.compare_dock = QDockWidget("Compare models", self)
-            self.compare_dock.setObjectName("compare-models")
-            self.compare_dock.setWidget(self.compare_panel)
-            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.compare_dock)
-            self.resizeDocks([self.compare_dock], [int(self.height() * 0.45)], Qt.Orientation.Vertical)
+            self.compare_dock = dock_compare_panel(self, self.session, self.cache)
+            self.compare_panel = self.compare_dock.widget()
         self.compare_panel.refresh_models()
         self.compare_dock.show()
         self.compare_dock.raise_()
@@ -579,7 +412,7 @@ class MainWindow(QMainWindow):
         """A typed text; with example photos in the query it joins them ("this one, but at night").
         Its answer fills the main area (Results mode): a text's matches are there to be looked through."""
         if text.strip():
-            self._in_one_step(RESULTS_MODE, lambda: self.searcher.type_text(text))
+            self.places.in_one_step(RESULTS_MODE, lambda: self.searcher.type_text(text))
 
     def _on_shown(self, query: Any) -> None:
         if len(query.images) == 1 and isinstance(query.images[0], str) and os.path.isfile(query.images[0]):

@@ -56,7 +56,7 @@ class ThumbView(QListView):
         self.customContextMenuRequested.connect(self._menu)
         self.clicked.connect(self._choose)
         self.doubleClicked.connect(self._view)
-        cache.ready.connect(lambda _path: self.viewport().update())
+        cache.ready.connect(self._thumbnail_ready)  # a method: Qt drops the connection with the view
         self.wanted_size = size
         self.set_thumb_size(size)
 
@@ -64,6 +64,9 @@ class ThumbView(QListView):
         """The size slider: thumbnails at least `size` pixels, as many columns as fit."""
         self.wanted_size = size
         self.fit_cells()
+
+    def _thumbnail_ready(self, _path: str) -> None:
+        self.viewport().update()
 
     def set_names(self, on: bool) -> None:
         """Show each photo's file name under its thumbnail (the cells grow by a line)."""

@@ -24,7 +24,8 @@ def test_an_empty_library_welcomes_and_a_folder_dropped_on_the_welcome_is_added(
 ) -> None:
     window = make_window()
     qtbot.waitUntil(lambda: window.first_run.isVisibleTo(window), timeout=10_000)
-    assert not window.grid.isVisibleTo(window)
+    for part in (window.grid, window.folders, window.results, window.filter_bar):  # the welcome alone
+        assert not part.isVisibleTo(window)
     assert window.first_run.add_button.text() == "Add a photo folder…"
     assert "drop a folder here" in window.first_run.hint.text()
 
@@ -37,7 +38,8 @@ def test_an_empty_library_welcomes_and_a_folder_dropped_on_the_welcome_is_added(
         drop_urls(window.first_run, [library_folder])
     qtbot.waitUntil(lambda: not window.first_run.isVisibleTo(window), timeout=10_000)
     assert [f.path for f in window.session.library.folders()] == [str(library_folder)]
-    assert window.grid.isVisibleTo(window)
+    for part in (window.grid, window.folders, window.results, window.filter_bar):
+        assert part.isVisibleTo(window)
     qtbot.waitUntil(lambda: window.grid_model.rowCount() == 13, timeout=10_000)
 
 

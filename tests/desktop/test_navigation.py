@@ -110,8 +110,12 @@ def test_a_copied_image_file_pasted_asks_by_that_file(qtbot, tmp_path: Path) -> 
     QImage(4, 4, QImage.Format.Format_RGB32).save(str(photo))
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(photo))])
-    QGuiApplication.clipboard().setMimeData(mime)
-    qtbot.keyClick(box, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    clipboard = QGuiApplication.clipboard()
+    clipboard.setMimeData(mime)  # the clipboard owns it now
+    try:
+        qtbot.keyClick(box, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    finally:
+        clipboard.clear()  # deleted here, while Qt runs, not by the interpreter's exit after Qt's
     assert asked == [str(photo)]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from desktop.qt import QRect
 from desktop.window_state import FILE_NAME, clamp_rect, default_rect, pane_sizes
+from tests.desktop.helpers import add_folder_and_wait
 
 LAPTOP = (0, 0, 1280, 800)
 
@@ -43,10 +44,11 @@ def fits_screen(window) -> bool:
             and g.width() <= max(screen.width(), window.minimumSizeHint().width()))
 
 
-def test_a_window_from_a_bigger_screen_fits_this_one(qtbot, make_window, tmp_path: Path) -> None:
+def test_a_window_from_a_bigger_screen_fits_this_one(qtbot, make_window, tmp_path: Path, photo_dir: Path) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / FILE_NAME).write_text(json.dumps({"panes": [300, 1600, 660], "zoom": 136}))
     window = make_window()
+    add_folder_and_wait(qtbot, window, photo_dir, 12)  # a library with photos: every pane shows
     assert fits_screen(window), window.geometry()
     sizes = window.splitter.sizes()
     assert sum(sizes) <= window.width() and sizes[0] > 0
