@@ -1,7 +1,9 @@
 """Embedded ICC profiles -> sRGB: a Display P3 or Adobe RGB photo shown and embedded with its true colours.
 
 Pixels of a photo with a profile mean what the profile says; read as sRGB, a Display P3 photo (every iPhone
-photo) or an Adobe RGB one looks duller than it is. We convert with LittleCMS (Pillow's ImageCms).
+photo) or an Adobe RGB one looks duller than it is. We convert with LittleCMS (Pillow's ImageCms). A HEIF
+photo described by an nclx box instead (many Android phones) gets the profile that box means
+(`core.imaging.nclx`), so both go through the same conversion and cache.
 
 Speed: the decision for a profile (convert, or leave alone because it already is sRGB) is made once per
 distinct profile bytes and cached, with its transform (building one takes ~10 ms). Most photos carry one
@@ -13,9 +15,13 @@ from __future__ import annotations
 import functools
 import io
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageCms
+
+from core.imaging.nclx import nclx_icc_profile
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +29,20 @@ log = logging.getLogger(__name__)
 _CACHE_SIZE = 32
 # An sRGB profile round-trips every probe colour to within LittleCMS's interpolation error (1 level).
 _IDENTITY_TOLERANCE = 1
+
+
+def colour_profile(info: Mapping[Any, object]) -> bytes | None:
+    """The ICC profile saying what an opened image's pixels mean (`info`: Pillow's `img.info`): the
+    embedded one, else the one a HEIF nclx box describes; None when neither says anything but sRGB.
+
+    An embedded ICC profile wins over an nclx box, as in libheif and browsers (pillow-heif hands over
+    only the ICC profile when a file has both; the order here keeps that true whatever a plugin does).
+    """
+    icc = info.get("icc_profile")
+    if isinstance(icc, bytes | bytearray) and icc:
+        return bytes(icc)
+    nclx = info.get("nclx_profile")
+    return nclx_icc_profile(nclx) if isinstance(nclx, Mapping) else None
 
 
 def to_srgb(img: Image.Image, profile: bytes | None) -> Image.Image:
