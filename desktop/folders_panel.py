@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from desktop.plurals import counted
 from desktop.qt import (
     QAbstractItemView,
     QFileDialog,
@@ -24,17 +25,21 @@ if TYPE_CHECKING:
     from core.library.records import FolderStatus
 
 
-def folder_line(f: FolderStatus) -> str:
+def folder_line(f: FolderStatus, indexing: bool = False) -> str:
+    """The folder's name and counts; "indexing" only while an index run is going (a folder left half
+    done, the model missing say, shows how far it got instead of a progress that never moves)."""
     if not f.online:
         state = "offline"
     elif f.photos == 0:
         state = "no photos yet"
     elif f.indexed + f.failed >= f.photos:
         state = "indexed"
-    else:
+    elif indexing:
         state = f"indexing {f.indexed:,}/{f.photos:,}"
+    else:
+        state = f"{f.indexed:,} indexed"
     failed = f", {f.failed:,} unreadable" if f.failed else ""
-    return f"{os.path.basename(f.path) or f.path}\n{f.photos:,} photos · {state}{failed}"
+    return f"{os.path.basename(f.path) or f.path}\n{counted(f.photos, 'photo')} · {state}{failed}"
 
 
 class FoldersPanel(QWidget):
@@ -72,11 +77,11 @@ class FoldersPanel(QWidget):
         layout.addLayout(buttons)
         self.set_folders([])
 
-    def set_folders(self, folders: list[FolderStatus]) -> None:
+    def set_folders(self, folders: list[FolderStatus], indexing: bool = False) -> None:
         selected = self.selected_path()
         self.list.clear()
         for f in folders:
-            item = QListWidgetItem(folder_line(f))
+            item = QListWidgetItem(folder_line(f, indexing))
             item.setData(Qt.ItemDataRole.UserRole, f.path)
             item.setToolTip(f.path)
             self.list.addItem(item)

@@ -22,6 +22,7 @@ from desktop.library_session import LibrarySession
 from desktop.main_modes import MainModes
 from desktop.model_dialogs import DownloadDialog, ask_for_local_model
 from desktop.photo_grid import PhotoGrid, PhotoGridModel
+from desktop.plurals import counted
 from desktop.qt import (
     QAction,
     QFileDialog,
@@ -175,7 +176,7 @@ class MainWindow(QMainWindow):
         self.follower.failed.connect(self.refresh)  # re-read once rather than show stale rows
         s.status_ready.connect(self._on_status)
         s.photos_ready.connect(self._on_photos)
-        s.progress.connect(self.status.set_progress)
+        s.progress.connect(lambda p: self.status.set_progress(p, s.paused))  # paused: the queue's truth
         s.indexing_started.connect(lambda: self.status.set_indexing(True))
         s.indexing_finished.connect(self._on_indexed)
         s.model_state.connect(self._on_model_state)
@@ -281,7 +282,7 @@ class MainWindow(QMainWindow):
 
     # -- what the session reports ---------------------------------------------------------------
     def _on_status(self, status: Any) -> None:
-        self.folders.set_folders(status.folders)
+        self.folders.set_folders(status.folders, self.session.indexing)
         self.filter_bar.set_folders([f.path for f in status.folders], self._subfolders)
         self.status.set_photo_count(status.counts.photos, status.counts.indexed)
         self.status.set_failures(len(status.failures))
@@ -295,9 +296,9 @@ class MainWindow(QMainWindow):
 
     def _show_count(self, n: int) -> None:
         if self.filter_bar.filter.active:
-            self.grid_caption.setText(f"{n:,} photos pass the filter")
+            self.grid_caption.setText(f"{counted(n, 'photo')} pass{'es' if n == 1 else ''} the filter")
             return
-        self.grid_caption.setText(f"{n:,} photos" if n else
+        self.grid_caption.setText(counted(n, "photo") if n else
                                   "Add a folder (File ▸ Add folder…, or drop one here) to fill the library.")
 
     def _on_indexed(self, report: Any) -> None:
@@ -306,10 +307,11 @@ class MainWindow(QMainWindow):
         # here would cost a stall on a large library after every no-op update. After a failure, re-read.
         self.session.refresh_status() if report is not None else self.refresh()
         if report is not None:
+            # The unreadable count is the library's, on the errors button beside this; this run's own
+            # count (often 0 on a re-run) would contradict it.
             s = report.summary()
-            self.status.showMessage(
-                f"Up to date: {s['scanned']:,} photos, {s['embedded']:,} newly indexed, {s['failed']:,} unreadable",
-                6000)
+            self.status.showMessage(f"Up to date: {counted(s['scanned'], 'photo')}, {s['embedded']:,} newly indexed",
+                                    6000)
 
     def _on_model_state(self, state: str) -> None:
         self.status.set_model_state(state)
@@ -401,11 +403,11 @@ class MainWindow(QMainWindow):
     # -- indexing controls ----------------------------------------------------------------------
     def pause_indexing(self) -> None:
         self.session.pause()
-        self.status.set_paused(True)
+        self.status.set_paused(self.session.paused)
 
     def resume_indexing(self) -> None:
         self.session.resume()
-        self.status.set_paused(False)
+        self.status.set_paused(self.session.paused)
 
     def show_errors(self) -> None:
         self.errors.show()
@@ -415,8 +417,8 @@ class MainWindow(QMainWindow):
         from desktop.preferences import PreferencesDialog
 
         lib = self.session.library
-        dialog = PreferencesDialog(
-            self.session.settings, lib.model_source if lib else "", self, lib.precision_status() if lib else None
-        )
+        # What runs, not what was saved: confirming the dialog unchanged must change nothing.
+        dialog = PreferencesDialog(self.session.running_settings, lib.model_source if lib else "", self,
+                                   lib.precision_status() if lib else None)
         if dialog.exec():
             self.session.apply_settings(dialog.chosen_settings())
