@@ -6,6 +6,7 @@ from __future__ import annotations
 from core.duplicates.cleanup import CleanupPlan, TrashReport
 from core.duplicates.keeper import RULE_WORDS, checked_rules
 from desktop.duplicate_groups_model import size_text
+from desktop.plurals import counted
 from desktop.qt import (
     QAbstractItemView,
     QDialog,
@@ -83,8 +84,10 @@ class TrashReportDialog(QDialog):
         self.setWindowTitle("Duplicates moved to the trash")
         self.resize(640, 320)
         moved = len(report.moved)
-        self.summary = QLabel(f"Moved {moved:,} file(s) ({size_text(report.bytes)}) to the system trash."
-                              + (f" {len(report.refused):,} file(s) were not moved:" if report.refused else ""))
+        refused = len(report.refused)
+        self.summary = QLabel(f"Moved {counted(moved, 'file')} ({size_text(report.bytes)}) to the system trash."
+                              + (f" {counted(refused, 'file')} {'was' if refused == 1 else 'were'} not moved:"
+                                 if refused else ""))
         self.summary.setWordWrap(True)
         self.refused = QListWidget()
         for outcome in report.refused:

@@ -4,6 +4,7 @@ the status bar, instead of a dialog per bad file."""
 from __future__ import annotations
 
 from desktop.photo_actions import show_in_folder_or_say
+from desktop.plurals import counted
 from desktop.qt import (
     QAbstractItemView,
     QDialog,
@@ -40,7 +41,8 @@ class ErrorsPanel(QDialog):
     def set_failures(self, failures: list[tuple[str, str]]) -> None:
         self.failures = list(failures)
         self.summary.setText(
-            f"{len(failures)} photo(s) were skipped. They stay out of the index until they change; "
+            f"{counted(len(failures), 'photo')} could not be read and {'was' if len(failures) == 1 else 'were'} "
+            "skipped. They stay out of the index until they change; "
             "double-click one to show its folder." if failures else "Every photo was read.")
         self.table.setRowCount(len(failures))
         for row, (path, reason) in enumerate(failures):

@@ -7,6 +7,7 @@ import os
 from typing import TYPE_CHECKING
 
 from desktop.folder_removal import confirm_removal
+from desktop.plurals import counted
 from desktop.qt import (
     QAbstractItemView,
     QFileDialog,
@@ -27,17 +28,21 @@ if TYPE_CHECKING:
 PHOTOS_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-def folder_line(f: FolderStatus) -> str:
+def folder_line(f: FolderStatus, indexing: bool = False) -> str:
+    """The folder's name and counts; "indexing" only while an index run is going (a folder left half
+    done, the model missing say, shows how far it got instead of a progress that never moves)."""
     if not f.online:
         state = "offline"
     elif f.photos == 0:
         state = "no photos yet"
     elif f.indexed + f.failed >= f.photos:
         state = "indexed"
-    else:
+    elif indexing:
         state = f"indexing {f.indexed:,}/{f.photos:,}"
+    else:
+        state = f"{f.indexed:,} indexed"
     failed = f", {f.failed:,} unreadable" if f.failed else ""
-    return f"{os.path.basename(f.path) or f.path}\n{f.photos:,} photos · {state}{failed}"
+    return f"{os.path.basename(f.path) or f.path}\n{counted(f.photos, 'photo')} · {state}{failed}"
 
 
 EMPTY_TEXT = "No folders yet.\nAdd one, or drop a folder\non the window."
@@ -81,11 +86,11 @@ class FoldersPanel(QWidget):
         self.list.setVisible(False)
         self._update_buttons()
 
-    def set_folders(self, folders: list[FolderStatus]) -> None:
+    def set_folders(self, folders: list[FolderStatus], indexing: bool = False) -> None:
         selected = self.selected_path()
         self.list.clear()
         for f in folders:
-            item = QListWidgetItem(folder_line(f))
+            item = QListWidgetItem(folder_line(f, indexing))
             item.setData(Qt.ItemDataRole.UserRole, f.path)
             item.setData(PHOTOS_ROLE, f.photos)  # the removal's confirmation says how many are forgotten
             item.setToolTip(f.path)

@@ -66,6 +66,7 @@ class LibrarySession(QObject):
         self._last_report: Any = None  # of the last indexing job, for "Up to date: ..."
         self._last_progress = 0.0
         self._cancel_download = False
+        self._model_shown = "not loaded"  # what the status bar says about the model
         self._opening: LibraryOwner | None = None
         self._waiting: dict[int, tuple[Callable[[Any], None], Callable[[BaseException], None] | None]] = {}
 
@@ -73,6 +74,11 @@ class LibrarySession(QObject):
     def open(self) -> None:
         """Open the library off the GUI thread (it may rebuild its index); `opened` says when."""
         self.tasks.write(self._open, lambda lib: self._on_opened(lib), self.open_failed.emit)
+
+    @property
+    def running_settings(self) -> Settings:
+        """The settings in force in this process (what Preferences shows; defaults until open)."""
+        return self.library.running_settings if self.library is not None else Settings()
 
     @property
     def settings(self) -> Settings:
@@ -144,8 +150,11 @@ class LibrarySession(QObject):
         if (lib := self.library) is None:
             self.search_failed.emit(tag, "The library is still opening; try again in a moment.")
             return
-        self.tasks.read(lambda: lib.search(query), lambda answer: self.answer_ready.emit(tag, answer),
-                        lambda exc: self._search_failed(tag, exc))
+        def answered(answer: Any) -> None:
+            self.sync_model_state()  # the search loaded the model if it was not
+            self.answer_ready.emit(tag, answer)
+
+        self.tasks.read(lambda: lib.search(query), answered, lambda exc: self._search_failed(tag, exc))
 
     def _search_failed(self, tag: object, exc: BaseException) -> None:
         self.search_failed.emit(tag, str(exc) or type(exc).__name__)
@@ -183,14 +192,29 @@ class LibrarySession(QObject):
         lib = self.library
         if lib is None or lib.model_loaded:
             if lib is not None:
-                self.model_state.emit("ready")
+                self._show_model_state("ready")
             return
         self._cancel_download = False
-        self.model_state.emit("loading")
+        self._show_model_state("loading")
         self.tasks.read(
             lambda: lib.embedder(download_progress=self._on_download),
-            lambda _: self.model_state.emit("ready"), self._model_failed,
+            lambda _: self._show_model_state("ready"), self._model_failed,
         )
+
+    def _show_model_state(self, state: str) -> None:
+        self._model_shown = state
+        self.model_state.emit(state)
+
+    def sync_model_state(self) -> None:
+        """Show whether the model is loaded as it is now: index runs and searches load it themselves, a
+        model change or the idle timer unloads it, and none of them goes through `load_model`."""
+        if (lib := self.library) is None:
+            return
+        if lib.model_loaded:
+            if self._model_shown != "ready":
+                self._show_model_state("ready")
+        elif self._model_shown == "ready":  # "loading", "failed"... stay until their own outcome
+            self._show_model_state("not loaded")
 
     def cancel_download(self) -> None:
         self._cancel_download = True
@@ -203,10 +227,10 @@ class LibrarySession(QObject):
 
     def _model_failed(self, exc: BaseException) -> None:
         if isinstance(exc, ModelUnavailableError):
-            self.model_state.emit("unavailable")
+            self._show_model_state("unavailable")
             self.model_unavailable.emit(exc)
         else:
-            self.model_state.emit("failed")
+            self._show_model_state("failed")
             self._report(exc)
 
     # -- writing: intents on the owner's queue ------------------------------------------------------------
@@ -237,11 +261,13 @@ class LibrarySession(QObject):
         model by re-indexing with it (its vectors are kept per model, so switching back is free)."""
         if self.owner is None or self.library is None:
             return
-        changed = self.library.settings.differences(settings)
-        if changed:
-            self.owner.submit(ApplySettings.of(**changed))
-            if "model" in changed:
-                self.model_state.emit("not loaded")
+        # Compared with what runs, not with what is saved: a dialog confirmed unchanged applies nothing.
+        changed = self.library.running_settings.differences(settings)
+        if not changed:
+            return
+        if "model" in changed and self._indexing:
+            self.notice.emit("Switching to the new model: this indexing run stops and starts again with it.")
+        self.owner.submit(ApplySettings.of(**changed))
 
     @property
     def indexing(self) -> bool:
@@ -265,13 +291,17 @@ class LibrarySession(QObject):
             p, now = event.progress, time.monotonic()
             if now - self._last_progress >= PROGRESS_INTERVAL_S or p.done >= p.total:
                 self._last_progress = now
-                gui(lambda: self.progress.emit(p))
+                gui(lambda: self._progressed(p))
         elif event.kind == "started" and isinstance(event.job.intent, INDEXING):
             gui(self._indexing_started)
         elif event.kind == "finished":
             owner = self.owner or self._opening  # jobs may finish before the GUI hears the library opened
             job, idle = event.job, owner is not None and owner.queue.idle
             gui(lambda: self._job_finished(job, idle))
+
+    def _progressed(self, p: Any) -> None:
+        self.sync_model_state()  # the index run loads the model itself
+        self.progress.emit(p)
 
     def _indexing_started(self) -> None:
         if not self._indexing:
@@ -286,6 +316,7 @@ class LibrarySession(QObject):
             on_failed(job.error)
         elif job.error is not None and not isinstance(job.error, Cancelled):
             self._model_failed(job.error) if isinstance(job.error, ModelUnavailableError) else self._report(job.error)
+        self.sync_model_state()  # a model change unloaded it; an index run loaded it
         if isinstance(job.intent, INDEXING):
             self._last_report = job.result if job.error is None else None
         if self._indexing and idle:  # the status bar shows indexing until the queue has nothing left

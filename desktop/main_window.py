@@ -27,6 +27,7 @@ from desktop.main_modes import MainModes
 from desktop.model_dialogs import DownloadDialog, ask_for_local_model
 from desktop.photo_grid import PhotoGrid, PhotoGridModel
 from desktop.photo_viewer import PhotoViewer
+from desktop.plurals import counted
 from desktop.qt import (
     QAction,
     QDockWidget,
@@ -158,7 +159,7 @@ class MainWindow(QMainWindow):
         self.follower.failed.connect(self.refresh)  # re-read once rather than show stale rows
         s.status_ready.connect(self._on_status)
         s.photos_ready.connect(self._on_photos)
-        s.progress.connect(self.status.set_progress)
+        s.progress.connect(lambda p: self.status.set_progress(p, s.paused))  # paused: the queue's truth
         s.indexing_started.connect(lambda: self.status.set_indexing(True))
         s.indexing_finished.connect(self._on_indexed)
         s.model_state.connect(self._on_model_state)
@@ -278,7 +279,7 @@ class MainWindow(QMainWindow):
     def _on_status(self, status: Any) -> None:
         self._status = status
         folders = [f for f in status.folders if not self.removal.hides(f.path)]
-        self.folders.set_folders(folders)
+        self.folders.set_folders(folders, self.session.indexing)
         self.filter_bar.set_folders([f.path for f in folders], self._subfolders)
         self._show_welcome(not folders)  # only an open library reports its status: never before we know
         hidden = [f for f in status.folders if self.removal.hides(f.path)]  # counted as gone already
@@ -305,10 +306,10 @@ class MainWindow(QMainWindow):
 
     def _show_count(self, n: int) -> None:
         if self.filter_bar.filter.active:
-            self.grid_caption.setText(f"{n:,} photos pass the filter")
+            self.grid_caption.setText(f"{counted(n, 'photo')} pass{'es' if n == 1 else ''} the filter")
             return
         if n:
-            self.grid_caption.setText(f"{n:,} photos")
+            self.grid_caption.setText(counted(n, "photo"))
         elif self.session.library is None or not self.folders.known:
             self.grid_caption.setText("Opening library…")  # not yet known to be empty: no call to action
         elif self.folders.list.count() == 0:
@@ -322,10 +323,11 @@ class MainWindow(QMainWindow):
         # here would cost a stall on a large library after every no-op update. After a failure, re-read.
         self.session.refresh_status() if report is not None else self.refresh()
         if report is not None:
+            # The unreadable count is the library's, on the errors button beside this; this run's own
+            # count (often 0 on a re-run) would contradict it.
             s = report.summary()
-            self.status.showMessage(
-                f"Up to date: {s['scanned']:,} photos, {s['embedded']:,} newly indexed, {s['failed']:,} unreadable",
-                6000)
+            self.status.showMessage(f"Up to date: {counted(s['scanned'], 'photo')}, {s['embedded']:,} newly indexed",
+                                    6000)
 
     def _on_model_state(self, state: str) -> None:
         self.status.set_model_state(state)
@@ -450,11 +452,11 @@ class MainWindow(QMainWindow):
     # -- indexing controls ----------------------------------------------------------------------
     def pause_indexing(self) -> None:
         self.session.pause()
-        self.status.set_paused(True)
+        self.status.set_paused(self.session.paused)
 
     def resume_indexing(self) -> None:
         self.session.resume()
-        self.status.set_paused(False)
+        self.status.set_paused(self.session.paused)
 
     def show_errors(self) -> None:
         self.errors.show()
@@ -464,8 +466,8 @@ class MainWindow(QMainWindow):
         from desktop.preferences import PreferencesDialog
 
         lib = self.session.library
-        dialog = PreferencesDialog(
-            self.session.settings, lib.model_source if lib else "", self, lib.precision_status() if lib else None
-        )
+        # What runs, not what was saved: confirming the dialog unchanged must change nothing.
+        dialog = PreferencesDialog(self.session.running_settings, lib.model_source if lib else "", self,
+                                   lib.precision_status() if lib else None)
         if dialog.exec():
             self.session.apply_settings(dialog.chosen_settings())

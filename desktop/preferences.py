@@ -5,7 +5,9 @@ saves and applies it (no restart needed)."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
+from core.embedding.device import available_devices
 from core.embedding.registry import KNOWN_MODELS
 from core.library.records import PrecisionStatus
 from core.library.settings import DEVICES, PRECISIONS, Settings
@@ -42,7 +44,10 @@ class PreferencesDialog(QDialog):
         current_model: str,
         parent: QWidget | None = None,
         precision: PrecisionStatus | None = None,
+        devices: Sequence[str] | None = None,
     ) -> None:
+        """`settings`: as they run (`Library.running_settings`), so OK unchanged changes nothing.
+        `devices`: those this computer has (default: core.embedding.device.available_devices())."""
         super().__init__(parent)
         self.setWindowTitle("Preferences")
         self.resize(600, 440)
@@ -50,7 +55,7 @@ class PreferencesDialog(QDialog):
         self.model = QComboBox()
         for spec in KNOWN_MODELS.values():
             self.model.addItem(f"{spec.label} (~{spec.download_mb:,} MB)", spec.key)
-        chosen = settings.model or current_model
+        chosen = settings.model or current_model  # settings as they run: the model is the running one
         if chosen not in KNOWN_MODELS:
             self.model.addItem(f"Local folder: {chosen}", chosen)
         self.model.setCurrentIndex(max(0, self.model.findData(chosen)))
@@ -60,9 +65,7 @@ class PreferencesDialog(QDialog):
         model_row.addWidget(self.model, 1)
         model_row.addWidget(browse)
         self.device = QComboBox()
-        for d in DEVICES:
-            self.device.addItem(DEVICE_LABELS[d], d)
-        self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
+        self._add_devices(settings.device, available_devices() if devices is None else devices)
         self.precision = QComboBox()
         for p in PRECISIONS:
             self.precision.addItem(PRECISION_LABELS[p], p)
@@ -95,6 +98,16 @@ class PreferencesDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(note)
         layout.addWidget(buttons)
+
+    def _add_devices(self, current: str, available: Sequence[str]) -> None:
+        """Automatic and the devices that exist here; a saved device that does not stays selectable,
+        marked, so opening the dialog never changes it behind the user's back."""
+        for d in DEVICES:
+            if d == "auto" or d in available:
+                self.device.addItem(DEVICE_LABELS[d], d)
+            elif d == current:
+                self.device.addItem(f"{DEVICE_LABELS[d]}: not available here", d)
+        self.device.setCurrentIndex(max(0, self.device.findData(current)))
 
     def choose_local_model(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a local model folder")

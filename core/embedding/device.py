@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import platform
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from core.errors import ModelError
 
@@ -70,6 +73,46 @@ def pick_device(requested: str = "auto") -> str:
     if (requested == "cuda" and not cuda) or (requested == "mps" and not mps):
         raise ModelError(f"Device {requested!r} was asked for but is not available on this computer.")
     return requested
+
+
+def available_devices() -> tuple[str, ...]:
+    """The devices this computer can run the model on ("cpu" first), for a choice offered to a user.
+
+    Never imports torch (seconds, and a GUI asks at once): once torch is imported anyway, torch itself
+    answers; before that, the installed torch's build (its version file says whether it has CUDA or was
+    built for Apple silicon) and the machine (an NVIDIA driver, an Apple-silicon Mac) answer."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        mps = getattr(torch.backends, "mps", None)
+        return ("cpu", *(("cuda",) if torch.cuda.is_available() else ()),
+                *(("mps",) if mps is not None and mps.is_available() else ()))
+    return ("cpu", *(("cuda",) if _torch_has_cuda() and _nvidia_driver() else ()),
+            *(("mps",) if _apple_silicon() else ()))
+
+
+def _torch_has_cuda() -> bool:
+    """Whether the installed torch was built with CUDA: torch/version.py says `cuda = None` when not."""
+    spec = importlib.util.find_spec("torch")
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        try:
+            text = (Path(folder) / "version.py").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        line = next((ln for ln in text.splitlines() if ln.startswith("cuda")), "")
+        return "None" not in line and "'" in line
+    return False
+
+
+def _nvidia_driver() -> bool:
+    if sys.platform.startswith("linux"):
+        return Path("/proc/driver/nvidia/version").exists()
+    if sys.platform == "win32":
+        return shutil.which("nvidia-smi") is not None
+    return False
+
+
+def _apple_silicon() -> bool:
+    return sys.platform == "darwin" and platform.machine() == "arm64"
 
 
 def requested_precision(explicit: str | None = None) -> str | None:

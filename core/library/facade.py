@@ -219,6 +219,14 @@ class Library:
     def unload_model(self) -> None:
         self._model.unload()
 
+    @property
+    def running_settings(self) -> Settings:
+        """The settings as they run in this process: the saved ones with this process's overrides (a
+        model, device, precision or exclusions given when opening) and the default model named. What a
+        preferences screen shows, so that confirming it unchanged changes nothing."""
+        return replace(self.settings, model=self.model_source, device=self.device,
+                       precision=self.precision or "auto", exclude=tuple(self.exclude))
+
     def set_model(self, model: str) -> None:
         """Switch the active model; its missing vectors are made by the next `update()`."""
         self.apply_settings(replace(self.settings, model=model))

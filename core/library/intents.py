@@ -33,6 +33,11 @@ class Intent:
         """What must run after this one, given its result (queued behind whatever waits already)."""
         return None
 
+    def supersedes(self, running: Intent) -> bool:
+        """True when queuing this makes `running` pointless: the queue cancels it (what it committed
+        stays) so this one runs now rather than after it."""
+        return False
+
 
 @dataclass(frozen=True)
 class AddFolder(Intent):
@@ -155,6 +160,12 @@ class ApplySettings(Intent):
 
     def follow_up(self, result: Any) -> Intent | None:
         return Update(("settings changed",)) if result.needs_update else None
+
+    def supersedes(self, running: Intent) -> bool:
+        # An index run with the old model would go on for hours on a large library while the user waits
+        # for the model they chose. Cancelling it loses nothing: its vectors are kept per model, and the
+        # Update that follows a model change scans everything a cancelled Refresh would have applied.
+        return "model" in dict(self.values) and isinstance(running, (Update, Refresh))
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,9 @@ class WriteQueue:
                 self._finish(job, None, Cancelled("the library is closing"))
                 return job
             job = self._queue_locked(intent, origin)
+            running = self._current
+            if running is not None and running.handle is not None and job.intent.supersedes(running.intent):
+                running.handle.cancel()
             self._cond.notify_all()
             return job
 

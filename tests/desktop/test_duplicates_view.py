@@ -136,5 +136,5 @@ def test_delete_moves_exactly_the_non_keepers_to_the_trash_and_out_of_the_librar
     assert keeper.exists() and not any(p.exists() for p in others)
     assert sorted(p.name for p in (trash / "files").iterdir()) == sorted(p.name for p in others)
     assert view.model.rowCount() == 0
-    assert view.report_dialog is not None and "Moved 4 file(s)" in view.report_dialog.summary.text()
+    assert view.report_dialog is not None and "Moved 4 files" in view.report_dialog.summary.text()
     qtbot.waitUntil(lambda: window.grid_model.rowCount() == PHOTOS - len(others), timeout=10_000)
