@@ -149,6 +149,10 @@ def run_index(owner: LibraryOwner, folders: list[str], args: argparse.Namespace)
         owner.close()  # the batch in hand is committed, the index saved
         print("lookalike: interrupted; everything indexed so far is kept", file=sys.stderr)
         return 130
+    except BaseException:  # a full disk, a read-only folder: stop the queue's thread, then say why
+        bar.finish()
+        close_after_failure(owner)
+        raise
     bar.finish()
     print_index_report(report, args.json, owner.library.status())
     warning = owner.library.precision_status().warning
@@ -158,6 +162,15 @@ def run_index(owner: LibraryOwner, folders: list[str], args: argparse.Namespace)
         return watch_folders(owner)
     owner.close(drain=True)  # finishes what other processes handed over meanwhile
     return 0
+
+
+def close_after_failure(owner: LibraryOwner) -> None:
+    """Close `owner` after its job failed; closing may fail for the same reason (the disk is still
+    full), which is logged: the job's own error is the one the user needs to read."""
+    try:
+        owner.close()
+    except Exception:  # noqa: BLE001 - the first error is already on its way to the user
+        logging.getLogger(__name__).exception("closing the library after a failed index also failed")
 
 
 def print_index_report(report: UpdateReport, as_json: bool, status: LibraryStatus) -> None:
