@@ -32,8 +32,9 @@ class FirstRun(QWidget):
         self.title.setFont(font)
         self.sentence = QLabel(WHAT_IT_DOES)
         self.sentence.setWordWrap(True)
-        # A fixed width: centred in a layout, a wrapping label is otherwise given one line's height and cut.
+        # A fixed size: centred in a layout, a wrapping label is otherwise given one line's height and cut.
         self.sentence.setFixedWidth(460)
+        self.sentence.setMinimumHeight(self.sentence.heightForWidth(460))
         self.add_button = QPushButton("Add a photo folder…")
         self.add_button.setDefault(True)
         button_font = self.add_button.font()

@@ -326,8 +326,8 @@ class MainWindow(QMainWindow):
             # The unreadable count is the library's, on the errors button beside this; this run's own
             # count (often 0 on a re-run) would contradict it.
             s = report.summary()
-            self.status.showMessage(f"Up to date: {counted(s['scanned'], 'photo')}, {s['embedded']:,} newly indexed",
-                                    6000)
+            new = f", {s['embedded']:,} newly indexed" if s["embedded"] else ""  # "0 newly" reads as a failure
+            self.status.showMessage(f"Up to date: {counted(s['scanned'], 'photo')}{new}", 6000)
 
     def _on_model_state(self, state: str) -> None:
         self.status.set_model_state(state)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # The few nouns the window counts whose plural is not noun + "s".
-_IRREGULAR = {"copy": "copies"}
+_IRREGULAR = {"copy": "copies", "match": "matches"}
 
 
 def counted(n: int, noun: str) -> str:

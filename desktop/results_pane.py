@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from desktop.browse_order import is_listed
 from desktop.photo_actions import describe
+from desktop.plurals import counted
 from desktop.qt import (
     QAbstractListModel,
     QHBoxLayout,
@@ -105,6 +106,7 @@ class ResultsPane(QWidget):
         self.view.setAccessibleName("Look-alikes")
         self.view.chosen.connect(self.find_lookalikes.emit)
         self._query_path: str | None = None
+        self._noun = "look-alike"
         self._waiting = False
         cache.ready.connect(self._thumbnail_ready)
         self._layout()
@@ -123,10 +125,12 @@ class ResultsPane(QWidget):
         layout.addWidget(self.view, 1)
 
     def show_results(self, title: str, results: list[SearchResult], query_path: str | None = None,
-                     query_pixmap: QPixmap | None = None) -> None:
-        """Show `results` (best first) for a query described by `title`, with its picture if any."""
+                     query_pixmap: QPixmap | None = None, noun: str = "look-alike") -> None:
+        """Show `results` (best first) for a query described by `title`, with its picture if any; `noun`
+        names one result ("match" for a text's)."""
         self.title.setText(title)
-        self.detail.setText(_count_line(results))
+        self._noun = noun
+        self.detail.setText(_count_line(results, noun))
         self._query_path = query_path
         self.query_picture.setPixmap(query_pixmap or QPixmap())
         self.model.set_results(results)
@@ -146,7 +150,7 @@ class ResultsPane(QWidget):
         before = len(self.model.results)
         self.model.apply_changes(changes, rows)
         if len(self.model.results) != before:
-            self.detail.setText(_count_line(self.model.results))
+            self.detail.setText(_count_line(self.model.results, self._noun))
         for r in self.model.results:  # a moved result's thumbnail is cached under its old path
             self.cache.pixmap(r.path, self.view.thumb_delegate.size)
         self._check_all_shown()  # the thumbnail still awaited may have been a removed result's
@@ -179,5 +183,7 @@ class ResultsPane(QWidget):
             self.all_thumbnails_shown.emit()
 
 
-def _count_line(results: list[SearchResult]) -> str:
-    return f"{len(results)} look-alikes, best {results[0].score:.3f}" if results else "No look-alikes found."
+def _count_line(results: list[SearchResult], noun: str) -> str:
+    if not results:
+        return f"No {counted(0, noun).split(' ', 1)[1]} found."
+    return f"{counted(len(results), noun)}, best {results[0].score:.3f}"

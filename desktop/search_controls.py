@@ -201,7 +201,8 @@ class Searcher(QObject):
             pixmap = pixmap.scaled(96, 96, Qt.AspectRatioMode.KeepAspectRatio,
                                    Qt.TransformationMode.SmoothTransformation)
         self.results.show_results(self._title(query), answer.results,
-                                  query_path=first if isinstance(first, str) else None, query_pixmap=pixmap)
+                                  query_path=first if isinstance(first, str) else None, query_pixmap=pixmap,
+                                  noun="match" if query.text_only else "look-alike")
         self.controls.show_answer(answer)
         self.shown.emit(query)
 

@@ -45,7 +45,7 @@ class WindowPlaces:
             view.view_requested.connect(lambda row, photos=photos: self.view_photos(photos(), row))
         w.viewer.closed.connect(self.leave_viewer)
         w.viewer.find_lookalikes.connect(lambda path: self.in_one_step(RESULTS_MODE, lambda: w.search_path(path)))
-        self._update_arrows()
+        self.visit()  # where the window starts: the first place Back can return to
 
     @property
     def _w(self) -> MainWindow:

@@ -57,6 +57,7 @@ def test_typing_a_description_lists_photos_best_first(qtbot, make_window, librar
     scores = result_scores(window)
     assert scores == sorted(scores, reverse=True)
     assert "red shoes on a beach" in window.results.title.text()
+    assert "match" in window.results.detail.text()  # "3 matches, best …": a text's, not look-alikes
     if len(scores) < 13:  # the model's relevance cut left some out: "Show more" lists them all
         assert window.search_controls.more_button.isVisibleTo(window)
         with qtbot.waitSignal(window.results_shown, timeout=30_000):

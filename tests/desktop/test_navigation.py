@@ -63,6 +63,9 @@ def test_back_and_forward_return_to_the_mode_and_the_query_shown_there(
     assert not window.filter_bar.isVisibleTo(window)  # the review has its own tools
     window.navigation.back()
     assert window.modes.mode == "Results" and window.filter_bar.isVisibleTo(window)
+    while window.back_button.isEnabled():  # back to where the window started: no query
+        window.back_button.click()
+    assert window.modes.mode == "Library" and window.searcher.query.empty
 
 
 def test_a_search_by_a_deleted_photo_leaves_nothing_of_the_previous_answer(
