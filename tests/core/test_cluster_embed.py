@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -141,7 +142,14 @@ def test_a_killed_job_finishes_only_the_missing_shards(
     tmp_path: Path, embedded: tuple, archive: dict, ray_address: str
 ) -> None:
     _, _, root = embedded
-    photos = sorted((root / "mount" / "new").glob("new_*.jpg"))[:8]
+    # 32 one-photo shards: the job writes them one after another for longer than a look takes, so
+    # the kill lands part-way even when every photo reaches the writer in one batch (a busy machine).
+    photos = []
+    for copy in range(2):
+        for photo in sorted((root / "mount" / "new").glob("new_*.jpg")):
+            photos.append(tmp_path / "photos" / f"{copy}_{photo.name}")
+            photos[-1].parent.mkdir(exist_ok=True)
+            shutil.copy(photo, photos[-1])
     manifest, out = tmp_path / "m.parquet", tmp_path / "vectors"
     write_manifest(manifest, [{"path": str(p), "size": p.stat().st_size, "mtime_ns": p.stat().st_mtime_ns}
                               for p in photos])
@@ -152,12 +160,12 @@ def test_a_killed_job_finishes_only_the_missing_shards(
     try:
         deadline = time.monotonic() + 90
         while not _finished(out) and time.monotonic() < deadline and job.poll() is None:
-            time.sleep(0.02)
+            time.sleep(0.002)
         job.send_signal(signal.SIGKILL)
     finally:
         job.wait()
     before = {name: _fingerprint(out / name) for name in _finished(out)}
-    shards = len(photos)  # one photo a shard: they finish one by one, so a kill lands part-way
+    shards = len(photos)  # one photo a shard
     assert 0 < len(before) < shards, "the job must be killed part-way for this test to mean anything"
 
     report = run_embed_job(EmbedJob(manifest, out, archive["model"], shard_size=1))
