@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from filelock import FileLock
 
@@ -31,6 +31,7 @@ from core.library.browsing import listed_photos
 from core.library.duplicates import LibraryDuplicates
 from core.library.facts import read_missing_facts
 from core.library.filters import PhotoFilter
+from core.library.model_peers import ModelPeers
 from core.library.precision import PrecisionChoice
 from core.library.query_images import ImageSource
 from core.library.raw_pairs import Pairs, RawPairs
@@ -98,7 +99,8 @@ class Library:
         self._lock = threading.RLock()  # one writer: SQLite and FAISS change together under it
         self._process_lock: FileLock | None = None
         self._subscribers: list[Subscriber] = []
-        self._peers: dict[str, Library] = {}  # read-only views on other models, for comparisons
+        self._peers = ModelPeers(
+            lambda model: Library(self.data_dir, model=model, device=self.device, readonly=True))
         self._open_storage(lock_timeout_s)
         try:
             self.settings = self._initial_settings(model or os.environ.get("LOOKALIKE_MODEL"))
@@ -155,10 +157,8 @@ class Library:
             self._process_lock = None
 
     def close(self) -> None:
+        self._peers.close()
         with self._lock:
-            for peer in self._peers.values():
-                peer.close()
-            self._peers.clear()
             self.unload_model()
             self._close_storage()
 
@@ -416,11 +416,7 @@ class Library:
         on that model's vectors and index (used to compare models side by side)."""
         if resolve_model(model).key == self.model_key:
             return self.search_image(source, k, exclude_self)
-        with self._lock:
-            peer = self._peers.get(model)
-            if peer is None:
-                peer = Library(self.data_dir, model=model, device=self.device, readonly=True)
-                self._peers[model] = peer
+        peer = cast(Library, self._peers.get(model))  # ModelPeers holds what the lambda above opens
         return peer.search_image(source, k, exclude_self)
 
     def search_text(self, query: str, k: int = 20) -> list[SearchResult]:
@@ -429,20 +425,10 @@ class Library:
 
     def search(self, query: SearchQuery) -> SearchAnswer:
         """A composed, filtered search with its relevance cut (core.library.searching)."""
-        query = searching.checked(query)
         active = self._active  # one model for the query vector and the index it searches
-        qv = searching.compose(self.store, active.key, active.slot, query)
-        index = active.cache.get()
-        if index is None:
-            return SearchAnswer([])
         pairs = self._pairs.current() if self.settings.raw_pairs == "one" else Pairs()
-        exclude = pairs.hidden | (qv.example_ids if query.exclude_self else frozenset())
-        allowed = self._passing.of(query.filters)
-        if allowed is not None and allowed.size >= len(index):
-            allowed = None  # everything passes: the plain search is the fastest
-        hits = index.search(qv.vector, query.k, exclude=exclude, allowed=allowed)
-        photos = self.store.photos_by_ids(pid for pid, _ in hits)
-        return searching.finish(hits, photos, pairs.companions, query, qv)
+        return searching.answer(self.store, active.key, active.slot, active.cache.get(), pairs, self._passing,
+                                query)
 
     # -- duplicates (core.library.duplicates, core.duplicates) -----------------------------------------
     def duplicate_candidates(self, handle: TaskHandle | None = None) -> Candidates:

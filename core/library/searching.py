@@ -28,7 +28,9 @@ from core.library.records import SearchResult
 
 if TYPE_CHECKING:
     from core.embedding.model_slot import ModelSlot
+    from core.library.raw_pairs import Pairs
     from core.store.database import Store
+    from core.vectors.index import VectorIndex
 
 MATCH_THRESHOLD = 0.5  # the model finds a match more likely than not
 TEXT_WEIGHT = 1.0
@@ -96,6 +98,23 @@ def compose(store: Store, model_key: str, slot: ModelSlot, query: SearchQuery) -
     if avoid:
         vector = vector - NOT_WEIGHT * _unit(np.mean([_unit(v) for v, _ in avoid], axis=0))
     return QueryVector(_unit(vector), ids, calibration)
+
+
+def answer(store: Store, model_key: str, slot: ModelSlot, index: VectorIndex | None, pairs: Pairs,
+           passing: PassingIds, query: SearchQuery) -> SearchAnswer:
+    """`query` asked of `index` (the model's vectors): the query vector, the photos it may return (pair
+    RAWs hidden, the filter's), the nearest, then `finish`."""
+    query = checked(query)
+    qv = compose(store, model_key, slot, query)
+    if index is None:
+        return SearchAnswer([])
+    exclude = pairs.hidden | (qv.example_ids if query.exclude_self else frozenset())
+    allowed = passing.of(query.filters)
+    if allowed is not None and allowed.size >= len(index):
+        allowed = None  # everything passes: the plain search is the fastest
+    hits = index.search(qv.vector, query.k, exclude=exclude, allowed=allowed)
+    photos = store.photos_by_ids(pid for pid, _ in hits)
+    return finish(hits, photos, pairs.companions, query, qv)
 
 
 def finish(

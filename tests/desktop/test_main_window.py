@@ -149,3 +149,16 @@ def test_indexing_the_watcher_starts_shows_progress_in_the_status_bar(
             write_photo(library_folder / "arrived.jpg", seed=321)  # no click: the watcher finds it
         assert window.session.indexing and window.status.pause_button.isVisibleTo(window)
     qtbot.waitUntil(lambda: window.grid_model.rowCount() == 14, timeout=10_000)
+
+
+def test_a_photo_deleted_on_disk_leaves_the_look_alikes_shown(qtbot, make_window, library_folder: Path) -> None:
+    window = make_window()
+    add_folder_and_wait(qtbot, window, library_folder, 13)
+    with qtbot.waitSignal(window.results_shown, timeout=30_000):
+        window.search_path(str(library_folder / "img_03.jpg"))
+    gone = library_folder / "img_03 copy.jpg"
+    assert str(gone) in window.results.result_paths()
+    gone.unlink()  # the watcher sees it; the change record takes it out of the results, no new search
+    qtbot.waitUntil(lambda: str(gone) not in window.results.result_paths(), timeout=20_000)
+    assert len(window.results.result_paths()) == 11
+    assert "11 look-alikes" in window.results.detail.text()
