@@ -62,7 +62,7 @@ def _state(lib: Library) -> dict[str, np.ndarray]:
     """path -> stored vector, for every photo row; asserts each row is indexed and FAISS agrees."""
     dim = lib.store.model_dim(lib.model_key)
     rows = lib.store.list_photos(lib.model_key)
-    assert all(p.status == "ok" for p in rows), [(p.path, p.status, p.error) for p in rows]
+    assert all(p.status == "ok" for p in rows), [(p.path, p.status, p.error) for p in rows if p.status != "ok"]
     assert dim is not None or not rows
     if not rows:
         return {}
