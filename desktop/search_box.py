@@ -4,27 +4,16 @@ an empty line clears the query, as in the search fields of Photos or a browser."
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from desktop.image_input import image_png_bytes
-from desktop.qt import QEvent, QGuiApplication, QImage, QKeySequence, QLineEdit, QMimeData, Qt, Signal
+from desktop.image_input import image_source
+from desktop.qt import QEvent, QGuiApplication, QKeySequence, QLineEdit, QMimeData, Qt, Signal
 
 
 def clipboard_image(mime: QMimeData | None) -> str | bytes | None:
     """The image a paste into the search box means: picture data, or a copied image file (a file
     manager's Copy); None for plain text, which is pasted as words even when it names a file."""
-    if mime is None:
-        return None
-    files = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
-    files = [f for f in files if os.path.isfile(f)]
-    if files:
-        return files[0]
-    if mime.hasImage():
-        image = mime.imageData()
-        if isinstance(image, QImage) and not image.isNull():
-            return image_png_bytes(image)
-    return None
+    return None if mime is None else image_source(mime, text_names_files=False)
 
 
 class SearchBox(QLineEdit):
